@@ -1,0 +1,341 @@
+/**
+ * Kysely's view of the schema that migrations/ creates. Column names are camelCase here and
+ * snake_case in SQL (CamelCasePlugin). Keep this in step with every new migration.
+ */
+import type { ColumnType, Generated } from 'kysely';
+
+type Id = Generated<number>;
+type CreatedAt = ColumnType<Date, Date | undefined, never>;
+type UpdatedAt = ColumnType<Date, Date | undefined, Date | undefined>;
+type Version = Generated<number>;
+/** MySQL returns JSON parsed; MariaDB (JSON is LONGTEXT there) returns a string: see json.ts. */
+type Json = ColumnType<unknown, string, string>;
+
+export type Role = 'platform_admin' | 'tenant_admin' | 'supervisor' | 'agent' | 'helpdesk';
+export type TargetType = 'queue' | 'ivr' | 'user' | 'voicemail' | 'hangup' | 'external';
+export type QueueStrategy = 'ring_all' | 'longest_idle' | 'round_robin' | 'fewest_calls' | 'skills';
+export type CallState =
+  | 'ringing'
+  | 'ivr'
+  | 'queued'
+  | 'offered'
+  | 'answered'
+  | 'held'
+  | 'transferred'
+  | 'ended';
+
+export interface TenantTable {
+  id: Id;
+  name: string;
+  slug: string;
+  status: Generated<'active' | 'suspended'>;
+  timezone: Generated<string>;
+  maxAgents: Generated<number>;
+  maxConcurrentCalls: Generated<number>;
+  maxCallsPerSecond: Generated<number>;
+  maxCallSeconds: Generated<number>;
+  featureFlags: Json;
+  version: Version;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+}
+
+export interface UserTable {
+  id: Id;
+  tenantId: number | null;
+  email: string;
+  displayName: string;
+  role: Role;
+  passwordHash: string | null;
+  extension: string | null;
+  status: Generated<'active' | 'disabled'>;
+  outboundAllowed: Generated<number>;
+  lastLoginAt: Date | null;
+  version: Version;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+}
+
+export interface RefreshTokenTable {
+  id: Id;
+  userId: number;
+  familyId: string;
+  tokenHash: string;
+  expiresAt: Date;
+  rotatedAt: Date | null;
+  revokedAt: Date | null;
+  revokedReason: string | null;
+  userAgent: string | null;
+  ip: string | null;
+  createdAt: CreatedAt;
+}
+
+export interface InviteTable {
+  id: Id;
+  tenantId: number;
+  email: string;
+  displayName: string;
+  role: Exclude<Role, 'platform_admin'>;
+  tokenHash: string;
+  invitedBy: number | null;
+  expiresAt: Date;
+  acceptedAt: Date | null;
+  revokedAt: Date | null;
+  createdAt: CreatedAt;
+}
+
+export interface SipEndpointTable {
+  id: Id;
+  tenantId: number;
+  kind: 'agent' | 'trunk';
+  transport: 'webrtc' | 'udp' | null;
+  asteriskId: string;
+  name: string;
+  userId: number | null;
+  sipUsername: string | null;
+  sipSecret: string | null;
+  trunkAuth: 'ip' | 'register' | null;
+  host: string | null;
+  port: number | null;
+  contact: string | null;
+  matchIps: string | null;
+  callerIdPolicy: 'tenant_default' | 'did' | 'agent' | 'fixed' | null;
+  callerIdNumber: string | null;
+  codecs: Generated<string>;
+  enabled: Generated<number>;
+  version: Version;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+}
+
+export interface BusinessHoursTable {
+  id: Id;
+  tenantId: number;
+  name: string;
+  timezone: string;
+  weeklySchedule: Json;
+  version: Version;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+}
+
+export interface HolidayTable {
+  id: Id;
+  tenantId: number;
+  businessHoursId: number;
+  date: ColumnType<string, string, string>;
+  name: string;
+  createdAt: CreatedAt;
+}
+
+interface Target {
+  targetType: TargetType | null;
+  targetId: number | null;
+  targetValue: string | null;
+}
+
+export interface IvrMenuTable {
+  id: Id;
+  tenantId: number;
+  name: string;
+  prompt: string;
+  timeoutSeconds: Generated<number>;
+  maxRetries: Generated<number>;
+  invalidPrompt: string | null;
+  failoverTargetType: TargetType | null;
+  failoverTargetId: number | null;
+  failoverTargetValue: string | null;
+  version: Version;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+}
+
+export interface IvrOptionTable extends Target {
+  id: Id;
+  tenantId: number;
+  menuId: number;
+  digit: string;
+}
+
+export interface QueueTable {
+  id: Id;
+  tenantId: number;
+  name: string;
+  strategy: Generated<QueueStrategy>;
+  ringTimeoutSeconds: Generated<number>;
+  maxWaitSeconds: Generated<number>;
+  wrapupSeconds: Generated<number>;
+  announcePositionSeconds: Generated<number>;
+  serviceLevelSeconds: Generated<number>;
+  penaltyRelaxSeconds: Generated<number>;
+  requiredSkills: Json;
+  mohClass: Generated<string>;
+  recordingEnabled: Generated<number>;
+  callbackEnabled: Generated<number>;
+  overflowTargetType: TargetType | null;
+  overflowTargetId: number | null;
+  overflowTargetValue: string | null;
+  version: Version;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+}
+
+export interface QueueMemberTable {
+  id: Id;
+  tenantId: number;
+  queueId: number;
+  userId: number;
+  penalty: Generated<number>;
+  skills: Json;
+  createdAt: CreatedAt;
+}
+
+export interface DidTable extends Target {
+  id: Id;
+  tenantId: number;
+  number: string;
+  description: string | null;
+  trunkId: number | null;
+  businessHoursId: number | null;
+  afterHoursTargetType: TargetType | null;
+  afterHoursTargetId: number | null;
+  afterHoursTargetValue: string | null;
+  callerPriority: Generated<number>;
+  version: Version;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+}
+
+export interface CallTable {
+  id: Id;
+  tenantId: number;
+  linkedid: string;
+  direction: 'inbound' | 'outbound' | 'internal';
+  channelKind: 'pstn' | 'webrtc' | 'internal';
+  state: CallState;
+  fromNumber: string | null;
+  toNumber: string | null;
+  didId: number | null;
+  queueId: number | null;
+  agentUserId: number | null;
+  startedAt: Date;
+  queuedAt: Date | null;
+  answeredAt: Date | null;
+  endedAt: Date | null;
+  waitMs: Generated<number>;
+  talkMs: Generated<number>;
+  holdMs: Generated<number>;
+  hangupCause: string | null;
+  hangupSide: 'caller' | 'agent' | 'system' | null;
+  disposition: string | null;
+  notes: string | null;
+  recordingPath: string | null;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+}
+
+export interface CallEventTable {
+  id: Id;
+  tenantId: number;
+  callId: number;
+  seq: number;
+  type: string;
+  occurredAt: Date;
+  data: Json;
+}
+
+export interface AuditLogTable {
+  id: Id;
+  tenantId: number | null;
+  actorUserId: number | null;
+  action: string;
+  entityType: string;
+  entityId: string | null;
+  beforeData: Json | null;
+  afterData: Json | null;
+  requestId: string | null;
+  ip: string | null;
+  createdAt: CreatedAt;
+}
+
+export interface SigningKeyTable {
+  kid: string;
+  alg: string;
+  publicJwk: Json;
+  privateJwk: Json;
+  createdAt: CreatedAt;
+  retiredAt: Date | null;
+}
+
+export interface IdempotencyKeyTable {
+  id: Id;
+  userId: number;
+  idempotencyKey: string;
+  method: string;
+  path: string;
+  requestHash: string;
+  statusCode: number | null;
+  responseBody: string | null;
+  createdAt: CreatedAt;
+}
+
+export interface AgentStateLogTable {
+  id: Id;
+  tenantId: number;
+  userId: number;
+  status: 'offline' | 'available' | 'ringing' | 'on_call' | 'wrap_up' | 'away';
+  reason: string | null;
+  callLinkedid: string | null;
+  startedAt: Date;
+}
+
+export interface VoicemailTable {
+  id: Id;
+  tenantId: number;
+  callId: number | null;
+  callLinkedid: string;
+  boxUserId: number | null;
+  boxName: string | null;
+  fromNumber: string | null;
+  durationMs: number;
+  recordingName: string;
+  createdAt: CreatedAt;
+  listenedAt: Date | null;
+}
+
+export interface SecurityBlockTable {
+  id: Id;
+  ip: string;
+  reason: string;
+  failures: number;
+  blockedAt: Date;
+  expiresAt: Date;
+  liftedAt: Date | null;
+  liftReason: 'expired' | 'admin' | null;
+  liftedBy: number | null;
+  /** Generated: `ip` while not lifted (unique), else NULL. */
+  activeIp: ColumnType<string | null, never, never>;
+}
+
+export interface Database {
+  tenants: TenantTable;
+  users: UserTable;
+  refreshTokens: RefreshTokenTable;
+  invites: InviteTable;
+  sipEndpoints: SipEndpointTable;
+  businessHours: BusinessHoursTable;
+  holidays: HolidayTable;
+  ivrMenus: IvrMenuTable;
+  ivrOptions: IvrOptionTable;
+  queues: QueueTable;
+  queueMembers: QueueMemberTable;
+  dids: DidTable;
+  calls: CallTable;
+  callEvents: CallEventTable;
+  auditLog: AuditLogTable;
+  signingKeys: SigningKeyTable;
+  idempotencyKeys: IdempotencyKeyTable;
+  agentStateLog: AgentStateLogTable;
+  voicemails: VoicemailTable;
+  securityBlocks: SecurityBlockTable;
+}

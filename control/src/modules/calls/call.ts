@@ -1,0 +1,92 @@
+/**
+ * One call as the engine holds it while it lives: the caller's channel, the agent legs being
+ * offered, the agent it is connected to, and the timers that belong to it.
+ *
+ *   routing ──► queued ──(agent answers)──► connected ──► ended
+ *      │          │  ▲                                      ▲
+ *      │          │  └── overflow to another queue          │
+ *      └──────────┴──────────── caller hangs up / overflow to an announcement ──┘
+ *
+ *   connected ──(agent's leg fails)──► agent_lost ──(same agent answers again)──► connected
+ *                                          └──(grace period over)──► queued, at the head
+ */
+import type { CallRecord } from './cdr.ts';
+
+export enum CallStatus {
+  Routing = 'routing',
+  Queued = 'queued',
+  Connected = 'connected',
+  /** The agent's leg failed mid-call: the customer waits on hold for that agent to return. */
+  AgentLost = 'agent_lost',
+  Ended = 'ended',
+}
+
+export interface AgentLeg {
+  channelId: string;
+  userId: number;
+  answered: boolean;
+}
+
+export class ActiveCall {
+  status = CallStatus.Routing;
+  queueId: number | undefined;
+  /** Arrival order in the current queue (a counter: same-millisecond calls stay ordered). */
+  seq = 0;
+  priority = 0;
+  enqueuedAt = 0;
+  readonly offers = new Map<string, AgentLeg>();
+  agent: AgentLeg | undefined;
+  bridgeId: string | undefined;
+  answeredAt: number | undefined;
+  holdStartedAt: number | undefined;
+  holdMs = 0;
+  agentMuted = false;
+  /** The agent whose leg failed, while the call waits for them (agent_lost). */
+  lostAgentUserId: number | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  /** The tenant's maximum call duration: outlives the queue's timers, cleared only at the end. */
+  private deadline: NodeJS.Timeout | undefined;
+
+  constructor(
+    /** The caller's channel id; also the call's id and Asterisk linkedid. */
+    readonly id: string,
+    readonly tenantId: number,
+    readonly startedAt: number,
+    readonly from: string,
+    readonly to: string,
+    readonly cdr: CallRecord,
+  ) {}
+
+  get ended(): boolean {
+    return this.status === CallStatus.Ended;
+  }
+
+  after(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  every(ms: number, fn: () => void): void {
+    const timer = setInterval(fn, ms);
+    this.timers.add(timer);
+  }
+
+  setDeadline(ms: number, fn: () => void): void {
+    if (this.deadline) clearTimeout(this.deadline);
+    this.deadline = setTimeout(fn, ms);
+    this.deadline.unref();
+  }
+
+  clearDeadline(): void {
+    if (this.deadline) clearTimeout(this.deadline);
+    this.deadline = undefined;
+  }
+
+  clearTimers(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * Where CDR and call-event writes go. Normally straight to MySQL; when MySQL cannot be reached,
+ * to a durable local outbox (a JSON-lines file, fsync'd per write), replayed in order once MySQL
+ * answers again. Every write is idempotent — keyed on the call's linkedid and the event's
+ * per-call sequence — so a replay after a crash in the middle of a replay duplicates nothing.
+ *
+ *   direct ──(connection error)──► outbox ──(replayed to the last line)──► direct
+ *
+ * While the outbox holds anything, new writes are appended to it too: order is kept across the
+ * outage, not just within one call.
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync, ftruncateSync } from 'node:fs';
+import path from 'node:path';
+import { sql } from 'kysely';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../../db/database.ts';
+import { toJson } from '../../db/json.ts';
+import type { AgentStateLogTable, CallTable } from '../../db/schema.ts';
+import type { Insertable, Updateable } from 'kysely';
+
+export type CallPatch = Omit<Updateable<CallTable>, 'id' | 'tenantId' | 'linkedid' | 'createdAt'>;
+export type NewCallRow = Omit<Insertable<CallTable>, 'id'>;
+
+export type CdrOp =
+  | { op: 'insert'; row: NewCallRow }
+  | { op: 'update'; linkedid: string; patch: CallPatch }
+  | { op: 'event'; linkedid: string; tenantId: number; seq: number; type: string; occurredAt: Date; data: unknown }
+  | { op: 'agent_state'; row: Insertable<AgentStateLogTable> };
+
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_CON_COUNT_ERROR',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+]);
+
+/** The database is unreachable (as opposed to refusing this particular write). */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: string; fatal?: boolean; message?: string } | undefined;
+  if (!e) return false;
+  if (e.code && CONNECTION_ERRORS.has(e.code)) return true;
+  return e.fatal === true || /connect|closed state|Pool is closed/i.test(e.message ?? '');
+}
+
+const DATE_FIELDS = ['startedAt', 'queuedAt', 'answeredAt', 'endedAt', 'occurredAt'];
+
+/** JSON round trip for ops: Dates come back as Dates. */
+function revive(key: string, value: unknown): unknown {
+  return (DATE_FIELDS.includes(key) && typeof value === 'string') ? new Date(value) : value;
+}
+
+export class CdrStore {
+  private fd: number | undefined;
+  private pending = 0;
+  private replaying: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: FastifyBaseLogger,
+    private readonly outboxFile: string,
+  ) {
+    mkdirSync(path.dirname(outboxFile), { recursive: true });
+    // Left over from a crash while MySQL was away: replay it first.
+    if (existsSync(outboxFile) && readFileSync(outboxFile, 'utf8').trim() !== '') {
+      this.pending = readFileSync(outboxFile, 'utf8').trim().split('\n').length;
+      this.scheduleReplay(0);
+    }
+  }
+
+  /** Writes waiting in the outbox. */
+  get backlog(): number {
+    return this.pending;
+  }
+
+  async write(op: CdrOp): Promise<void> {
+    if (this.pending > 0) return this.append(op);
+    try {
+      await this.apply(op);
+    } catch (err) {
+      if (!isConnectionError(err)) throw err;
+      this.log.warn({ err: (err as Error).message }, 'MySQL unreachable: CDR writes go to the outbox');
+      this.append(op);
+    }
+  }
+
+  private append(op: CdrOp): void {
+    this.fd ??= openSync(this.outboxFile, 'a');
+    writeSync(this.fd, `${JSON.stringify(op)}\n`);
+    // Durable before the write counts as done: a crash now loses nothing.
+    fsyncSync(this.fd);
+    this.pending += 1;
+    this.scheduleReplay(1_000);
+  }
+
+  private scheduleReplay(ms: number): void {
+    if (this.timer || this.replaying) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.replaying = this.replay().finally(() => (this.replaying = undefined));
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** Applies the outbox in order; stops at the first connection error and tries again later. */
+  private async replay(): Promise<void> {
+    for (;;) {
+      const lines = existsSync(this.outboxFile) ? readFileSync(this.outboxFile, 'utf8').split('\n').filter(Boolean) : [];
+      let applied = 0;
+      for (const line of lines) {
+        const op = JSON.parse(line, revive) as CdrOp;
+        try {
+          await this.apply(op);
+        } catch (err) {
+          if (isConnectionError(err)) {
+            this.log.debug('MySQL still unreachable; outbox kept');
+            this.scheduleReplay(1_000);
+            return;
+          }
+          this.log.error({ err, op: op.op }, 'outbox write refused by MySQL; dropped');
+        }
+        applied += 1;
+      }
+      // Lines appended while this pass ran are still to do; everything read is now in MySQL.
+      const now = readFileSync(this.outboxFile, 'utf8').split('\n').filter(Boolean);
+      if (now.length === applied) {
+        this.fd ??= openSync(this.outboxFile, 'a');
+        ftruncateSync(this.fd, 0);
+        fsyncSync(this.fd);
+        this.pending = 0;
+        this.log.info({ replayed: applied }, 'CDR outbox replayed into MySQL');
+        return;
+      }
+    }
+  }
+
+  /** Resolves when the outbox is empty (tests, shutdown) or after `timeoutMs`. */
+  async drained(timeoutMs = 10_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.pending > 0 && Date.now() < deadline) {
+      this.scheduleReplay(0);
+      await (this.replaying ?? new Promise((r) => setTimeout(r, 100)));
+    }
+    return this.pending === 0;
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private async apply(op: CdrOp): Promise<void> {
+    switch (op.op) {
+      case 'insert':
+        await this.db.insertInto('calls').values(op.row).onDuplicateKeyUpdate({ linkedid: op.row.linkedid }).execute();
+        return;
+      case 'update':
+        if (Object.keys(op.patch).length === 0) return;
+        await this.db.updateTable('calls').set(op.patch).where('linkedid', '=', op.linkedid).execute();
+        return;
+      case 'event':
+        await sql`
+          INSERT INTO call_events (tenant_id, call_id, seq, type, occurred_at, data)
+          SELECT ${op.tenantId}, id, ${op.seq}, ${op.type}, ${op.occurredAt}, ${toJson(op.data)}
+          FROM calls WHERE linkedid = ${op.linkedid}
+          ON DUPLICATE KEY UPDATE type = type`.execute(this.db);
+        return;
+      case 'agent_state':
+        await this.db.insertInto('agentStateLog').values(op.row).onDuplicateKeyUpdate({ status: op.row.status }).execute();
+        return;
+    }
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The CDR of one call, written by the call's own state machine: a `calls` row when the call
+ * starts, updated at every transition, and a `call_events` row per transition. Writes for one
+ * call are queued in order and never block the call: the media goes on whatever the database
+ * does, and when MySQL is away they wait in the CdrStore's outbox.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { CallPatch, CdrStore } from './cdr-store.ts';
+
+export type { CallPatch } from './cdr-store.ts';
+
+export interface NewCall {
+  tenantId: number;
+  linkedid: string;
+  direction: 'inbound' | 'outbound' | 'internal';
+  channelKind: 'pstn' | 'webrtc' | 'internal';
+  fromNumber: string | null;
+  toNumber: string | null;
+  didId: number | null;
+  startedAt: Date;
+}
+
+export class CallRecord {
+  private chain: Promise<void> = Promise.resolve();
+  private seq: number;
+
+  constructor(
+    private readonly store: CdrStore,
+    private readonly log: FastifyBaseLogger,
+    readonly tenantId: number,
+    readonly linkedid: string,
+    /** A new call to insert, or the last event sequence of a call seen before a restart. */
+    init: { start: NewCall } | { lastSeq: number },
+  ) {
+    if ('lastSeq' in init) {
+      this.seq = init.lastSeq;
+      return;
+    }
+    this.seq = 0;
+    const start = init.start;
+    this.enqueue(async () => {
+      await store.write({ op: 'insert', row: { ...start, state: 'ringing' } });
+      await this.event('created', start.startedAt, { from: start.fromNumber, to: start.toNumber });
+    });
+  }
+
+  private enqueue(write: () => Promise<void>): void {
+    this.chain = this.chain.then(write).catch((err: unknown) => {
+      this.log.error({ err, linkedid: this.linkedid }, 'CDR write failed');
+    });
+  }
+
+  private event(type: string, at: Date, data: Record<string, unknown>): Promise<void> {
+    this.seq += 1;
+    return this.store.write({ op: 'event', linkedid: this.linkedid, tenantId: this.tenantId, seq: this.seq, type, occurredAt: at, data });
+  }
+
+  /** Updates the row and adds the transition to call_events, in order with earlier writes. */
+  transition(type: string, patch: CallPatch, data: Record<string, unknown> = {}, at = new Date()): Promise<void> {
+    this.enqueue(async () => {
+      if (Object.keys(patch).length > 0) await this.store.write({ op: 'update', linkedid: this.linkedid, patch });
+      await this.event(type, at, data);
+    });
+    return this.chain;
+  }
+
+  /** Resolves when every write queued so far is done (in MySQL or in the outbox). */
+  flush(): Promise<void> {
+    return this.chain;
+  }
+}

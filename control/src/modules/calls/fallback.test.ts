@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { fallbackCdrs, parseCsvLine } from './fallback.ts';
+
+describe("Asterisk's cdr_csv", () => {
+  it('splits quoted fields with doubled quotes and bare numbers', () => {
+    expect(parseCsvLine('"a","""Test"" <+1>",3,"",x')).toEqual(['a', '"Test" <+1>', '3', '', 'x']);
+  });
+
+  it('keeps only calls the fallback context took, with UTC times', () => {
+    const csv = [
+      '"","+15553330001","+15554440001","calldock-fallback","""A"" <+15553330001>","PJSIP/t-0001","PJSIP/t1-agent-2-0002","Dial","PJSIP/t1-agent-2,30","2026-11-22 05:00:00","2026-11-22 05:00:03","2026-11-22 05:00:10",10,7,"ANSWERED","DOCUMENTATION","1795.1",""',
+      '"","+15553330002","+15554440001","from-trunk","","PJSIP/t-0003","","Stasis","calldock,trunk,+15554440001","2026-11-22 05:01:00","2026-11-22 05:01:00","2026-11-22 05:01:05",5,5,"ANSWERED","DOCUMENTATION","1795.3",""',
+      '"","+15553330003","+15554440001","calldock-fallback","","PJSIP/t-0004","","Playback","vm-goodbye","2026-11-22 05:02:00","","2026-11-22 05:02:04",4,0,"NO ANSWER","DOCUMENTATION","1795.4",""',
+    ].join('\n');
+    expect(fallbackCdrs(csv)).toEqual([
+      {
+        from: '+15553330001',
+        did: '+15554440001',
+        start: new Date('2026-11-22T05:00:00Z'),
+        answer: new Date('2026-11-22T05:00:03Z'),
+        end: new Date('2026-11-22T05:00:10Z'),
+        billsec: 7,
+        disposition: 'ANSWERED',
+        uniqueid: '1795.1',
+      },
+      {
+        from: '+15553330003',
+        did: '+15554440001',
+        start: new Date('2026-11-22T05:02:00Z'),
+        answer: null,
+        end: new Date('2026-11-22T05:02:04Z'),
+        billsec: 0,
+        disposition: 'NO ANSWER',
+        uniqueid: '1795.4',
+      },
+    ]);
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * What the engine reads about queues and routes from MySQL. Read fresh for every call (and every
+ * ACD round for members), so an admin's change takes effect for the next call without a restart.
+ */
+import type { Db } from '../../db/database.ts';
+import { fromJson } from '../../db/json.ts';
+import type { TargetType } from '../../db/schema.ts';
+import type { QueuePolicy, Strategy } from './acd/strategy.ts';
+
+export interface Target {
+  type: TargetType;
+  id: number | null;
+  value: string | null;
+}
+
+export interface QueueConfig extends QueuePolicy {
+  id: number;
+  tenantId: number;
+  name: string;
+  ringTimeoutSeconds: number;
+  maxWaitSeconds: number;
+  wrapupSeconds: number;
+  announcePositionSeconds: number;
+  mohClass: string;
+  recordingEnabled: boolean;
+  overflow: Target | undefined;
+}
+
+export interface QueueMember {
+  userId: number;
+  penalty: number;
+  skills: Record<string, number>;
+}
+
+export function toTarget(type: TargetType | null, id: number | null, value: string | null): Target | undefined {
+  return type ? { type, id, value } : undefined;
+}
+
+export async function loadQueue(db: Db, tenantId: number, queueId: number): Promise<QueueConfig | undefined> {
+  const row = await db
+    .selectFrom('queues')
+    .selectAll()
+    .where('tenantId', '=', tenantId)
+    .where('id', '=', queueId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    tenantId: row.tenantId,
+    name: row.name,
+    strategy: row.strategy as Strategy,
+    penaltyRelaxSeconds: row.penaltyRelaxSeconds,
+    requiredSkills: fromJson<Record<string, number>>(row.requiredSkills, {}),
+    ringTimeoutSeconds: row.ringTimeoutSeconds,
+    maxWaitSeconds: row.maxWaitSeconds,
+    wrapupSeconds: row.wrapupSeconds,
+    announcePositionSeconds: row.announcePositionSeconds,
+    mohClass: row.mohClass,
+    recordingEnabled: Boolean(row.recordingEnabled),
+    overflow: toTarget(row.overflowTargetType, row.overflowTargetId, row.overflowTargetValue),
+  };
+}
+
+export async function loadMembers(db: Db, tenantId: number, queueId: number): Promise<QueueMember[]> {
+  const rows = await db
+    .selectFrom('queueMembers')
+    .innerJoin('users', 'users.id', 'queueMembers.userId')
+    .select(['queueMembers.userId', 'queueMembers.penalty', 'queueMembers.skills'])
+    .where('queueMembers.tenantId', '=', tenantId)
+    .where('queueMembers.queueId', '=', queueId)
+    .where('users.status', '=', 'active')
+    .execute();
+  return rows.map((r) => ({
+    userId: r.userId,
+    penalty: r.penalty,
+    skills: fromJson<Record<string, number>>(r.skills, {}),
+  }));
+}
+
+/** Queues a user is a member of (to rerun their ACD when the agent frees up). */
+export async function queuesOfUser(db: Db, tenantId: number, userId: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('queueMembers')
+    .select('queueId')
+    .where('tenantId', '=', tenantId)
+    .where('userId', '=', userId)
+    .execute();
+  return rows.map((r) => r.queueId);
+}
+
+export interface TenantLimits {
+  maxConcurrentCalls: number;
+  maxCallsPerSecond: number;
+  maxCallSeconds: number;
+  status: 'active' | 'suspended';
+}
+
+export async function loadTenantLimits(db: Db, tenantId: number): Promise<TenantLimits | undefined> {
+  return db
+    .selectFrom('tenants')
+    .select(['maxConcurrentCalls', 'maxCallsPerSecond', 'maxCallSeconds', 'status'])
+    .where('id', '=', tenantId)
+    .executeTakeFirst();
+}

@@ -1,0 +1,234 @@
+/**
+ * Calls over REST: the live calls of a tenant and in-call control (hold, mute, DTMF, hang-up),
+ * and the CDR. An agent controls and reads only their own calls; supervisors and admins any
+ * call of their tenant.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { requireAuth, tenantOf } from '../../plugins/auth.ts';
+import { AppError } from '../../lib/errors.ts';
+import { listQuery, listResponse, paginate } from '../../lib/pagination.ts';
+import { fromJson } from '../../db/json.ts';
+import type { Role } from '../../db/schema.ts';
+import type { ActiveCall } from './call.ts';
+
+export const CONTROL_ROLES: readonly Role[] = ['tenant_admin', 'supervisor', 'agent', 'helpdesk'];
+export const SUPERVISING: readonly Role[] = ['tenant_admin', 'supervisor'];
+
+export const callNotFound = (id: string | number) => new AppError('CALL_NOT_FOUND', `Call ${id} not found`, 404);
+
+export const LiveCall = Type.Object({
+  callId: Type.String(),
+  status: Type.String(),
+  from: Type.String(),
+  to: Type.String(),
+  queueId: Type.Union([Type.Integer(), Type.Null()]),
+  agentUserId: Type.Union([Type.Integer(), Type.Null()]),
+  startedAt: Type.String({ format: 'date-time' }),
+  answeredAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  onHold: Type.Boolean(),
+  agentMuted: Type.Boolean(),
+});
+
+export function presentLive(call: ActiveCall) {
+  return {
+    callId: call.id,
+    status: call.status,
+    from: call.from,
+    to: call.to,
+    queueId: call.queueId ?? null,
+    agentUserId: call.agent?.userId ?? null,
+    startedAt: new Date(call.startedAt).toISOString(),
+    answeredAt: call.answeredAt ? new Date(call.answeredAt).toISOString() : null,
+    onHold: call.holdStartedAt !== undefined,
+    agentMuted: call.agentMuted,
+  };
+}
+
+const nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+const CdrRow = Type.Object({
+  id: Type.Integer(),
+  linkedid: Type.String(),
+  direction: Type.String(),
+  channelKind: Type.String(),
+  state: Type.String(),
+  fromNumber: nullable(Type.String()),
+  toNumber: nullable(Type.String()),
+  didId: Type.Union([Type.Integer(), Type.Null()]),
+  queueId: Type.Union([Type.Integer(), Type.Null()]),
+  agentUserId: Type.Union([Type.Integer(), Type.Null()]),
+  startedAt: Type.String({ format: 'date-time' }),
+  answeredAt: nullable(Type.String({ format: 'date-time' })),
+  endedAt: nullable(Type.String({ format: 'date-time' })),
+  waitMs: Type.Integer(),
+  talkMs: Type.Integer(),
+  holdMs: Type.Integer(),
+  hangupCause: nullable(Type.String()),
+  hangupSide: nullable(Type.String()),
+  disposition: nullable(Type.String()),
+  notes: nullable(Type.String()),
+  recordingPath: nullable(Type.String()),
+});
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export const callRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  /** The live call, if this caller may control it. */
+  const liveCall = (request: FastifyRequest, callId: string): ActiveCall => {
+    const auth = requireAuth(request);
+    const call = app.calls.getCall(tenantOf(request), callId);
+    if (!call) throw callNotFound(callId);
+    if (!SUPERVISING.includes(auth.role) && call.agent?.userId !== auth.userId) throw callNotFound(callId);
+    return call;
+  };
+  const connected = (call: ActiveCall) => {
+    if (!call.agent) throw new AppError('CALL_NOT_CONNECTED', 'The call is not connected to an agent yet', 409);
+    return call;
+  };
+  const CallParams = Type.Object({ callId: Type.String({ minLength: 1, maxLength: 128 }) });
+  const control = { config: { auth: CONTROL_ROLES }, tags: ['calls'] };
+
+  app.get(
+    '/live-calls',
+    {
+      config: control.config,
+      schema: { tags: control.tags, summary: 'Calls in progress', response: { 200: Type.Object({ items: Type.Array(LiveCall) }) } },
+    },
+    async (request) => {
+      const auth = requireAuth(request);
+      const tenantId = tenantOf(request);
+      const calls = app.calls
+        .activeCalls()
+        .filter((c) => c.tenantId === tenantId && (SUPERVISING.includes(auth.role) || c.agent?.userId === auth.userId));
+      return { items: calls.map(presentLive) };
+    },
+  );
+
+  app.get(
+    '/live-calls/:callId',
+    { config: control.config, schema: { tags: control.tags, params: CallParams, response: { 200: LiveCall } } },
+    async (request) => presentLive(liveCall(request, request.params.callId)),
+  );
+
+  const action = (
+    path: string,
+    summary: string,
+    run: (call: ActiveCall, body: Record<string, unknown>) => Promise<void>,
+    body?: ReturnType<typeof Type.Object>,
+  ) =>
+    app.post(
+      `/live-calls/:callId/${path}`,
+      {
+        config: control.config,
+        schema: { tags: control.tags, summary, params: CallParams, ...(body ? { body } : {}), response: { 200: LiveCall } },
+      },
+      async (request) => {
+        const call = liveCall(request, request.params.callId);
+        await run(call, (request.body ?? {}) as Record<string, unknown>);
+        return presentLive(call);
+      },
+    );
+
+  action('hold', 'Put the customer on hold (music for them, silence for the agent)', (c) => app.calls.hold(connected(c)));
+  action('unhold', 'Take the customer off hold', (c) => app.calls.unhold(connected(c)));
+  action('mute', "Mute the agent's microphone", (c) => app.calls.muteAgent(connected(c), true));
+  action('unmute', "Unmute the agent's microphone", (c) => app.calls.muteAgent(connected(c), false));
+  action('hangup', 'Hang the call up', (c) => app.calls.hangupCall(c));
+  action(
+    'dtmf',
+    'Send keypad digits to the customer side',
+    (c, body) => app.calls.sendDtmf(connected(c), String(body.digits)),
+    Type.Object({ digits: Type.String({ pattern: '^[0-9*#A-D]{1,32}$' }) }, { additionalProperties: false }),
+  );
+
+  app.get(
+    '/calls',
+    {
+      config: { auth: CONTROL_ROLES },
+      schema: {
+        tags: ['calls'],
+        summary: 'Call detail records',
+        description: 'Agents see only their own calls.',
+        querystring: listQuery({
+          from: Type.Optional(Type.String({ format: 'date-time' })),
+          to: Type.Optional(Type.String({ format: 'date-time' })),
+          queueId: Type.Optional(Type.Integer({ minimum: 1 })),
+          agentUserId: Type.Optional(Type.Integer({ minimum: 1 })),
+          didId: Type.Optional(Type.Integer({ minimum: 1 })),
+          direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound'), Type.Literal('internal')])),
+          state: Type.Optional(Type.String({ maxLength: 16 })),
+        }),
+        response: { 200: listResponse(CdrRow) },
+      },
+    },
+    async (request) => {
+      const auth = requireAuth(request);
+      const q = request.query;
+      let query = app.db.selectFrom('calls').selectAll().where('calls.tenantId', '=', tenantOf(request));
+      if (!SUPERVISING.includes(auth.role)) query = query.where('calls.agentUserId', '=', auth.userId);
+      if (q.from) query = query.where('calls.startedAt', '>=', new Date(q.from));
+      if (q.to) query = query.where('calls.startedAt', '<', new Date(q.to));
+      if (q.queueId) query = query.where('calls.queueId', '=', q.queueId);
+      if (q.agentUserId) query = query.where('calls.agentUserId', '=', q.agentUserId);
+      if (q.didId) query = query.where('calls.didId', '=', q.didId);
+      if (q.direction) query = query.where('calls.direction', '=', q.direction);
+      if (q.state) query = query.where('calls.state', '=', q.state as never);
+      const page = await paginate(query, { ...q, sort: q.sort ?? '-startedAt' }, { startedAt: 'startedAt', id: 'id' }, 'calls');
+      return {
+        nextCursor: page.nextCursor,
+        items: page.items.map((r) => ({
+          ...r,
+          startedAt: r.startedAt.toISOString(),
+          answeredAt: iso(r.answeredAt),
+          endedAt: iso(r.endedAt),
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/calls/:id',
+    {
+      config: { auth: CONTROL_ROLES },
+      schema: {
+        tags: ['calls'],
+        summary: 'One call detail record with its events',
+        params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+        response: {
+          200: Type.Composite([
+            CdrRow,
+            Type.Object({
+              events: Type.Array(
+                Type.Object({ seq: Type.Integer(), type: Type.String(), occurredAt: Type.String(), data: Type.Unknown() }),
+              ),
+            }),
+          ]),
+        },
+      },
+    },
+    async (request) => {
+      const auth = requireAuth(request);
+      const row = await app.db
+        .selectFrom('calls')
+        .selectAll()
+        .where('tenantId', '=', tenantOf(request))
+        .where('id', '=', request.params.id)
+        .executeTakeFirst();
+      if (!row || (!SUPERVISING.includes(auth.role) && row.agentUserId !== auth.userId)) throw callNotFound(request.params.id);
+      const events = await app.db
+        .selectFrom('callEvents')
+        .select(['seq', 'type', 'occurredAt', 'data'])
+        .where('callId', '=', row.id)
+        .orderBy('seq')
+        .execute();
+      return {
+        ...row,
+        startedAt: row.startedAt.toISOString(),
+        answeredAt: iso(row.answeredAt),
+        endedAt: iso(row.endedAt),
+        events: events.map((e) => ({ seq: e.seq, type: e.type, occurredAt: e.occurredAt.toISOString(), data: fromJson(e.data, {}) })),
+      };
+    },
+  );
+};
