@@ -27,6 +27,8 @@ import * as m0051 from './0051_unique_agent_state_change.ts';
 import * as m0052 from './0052_add_did_caller_priority.ts';
 import * as m0060 from './0060_create_voicemails.ts';
 import * as m0080 from './0080_add_dids_tenant_number_index.ts';
+import * as m0090 from './0090_add_queue_callback_settings.ts';
+import * as m0091 from './0091_create_callbacks.ts';
 import * as m0150 from './0150_create_security_blocks.ts';
 
 export const migrations: Record<string, Migration> = {
@@ -53,5 +55,7 @@ export const migrations: Record<string, Migration> = {
   '0052_add_did_caller_priority': m0052,
   '0060_create_voicemails': m0060,
   '0080_add_dids_tenant_number_index': m0080,
+  '0090_add_queue_callback_settings': m0090,
+  '0091_create_callbacks': m0091,
   '0150_create_security_blocks': m0150,
 };

@@ -35,6 +35,8 @@ export interface Config {
   asteriskCdrCsv: string | undefined;
   /** How long a customer waits on hold for their agent's softphone to come back after a crash. */
   agentReconnectGraceSeconds: number;
+  /** Seconds before a customer who did not answer a callback is tried again. */
+  callbackRetrySeconds: number;
   /** Failed SIP authentications: counted per source address, which is blocked past a threshold. */
   security: SecurityConfig;
   /**
@@ -180,6 +182,7 @@ export function loadConfig(env: Env = process.env): Config {
     consoleDist: env.CONSOLE_DIST?.trim() || undefined,
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     agentReconnectGraceSeconds: int(env, 'AGENT_RECONNECT_GRACE_SECONDS', 30, 0, 600),
+    callbackRetrySeconds: int(env, 'CALLBACK_RETRY_SECONDS', 120, 1, 86_400),
     cdrOutboxFile: str(env, 'CDR_OUTBOX_FILE', '.calldock/cdr-outbox.jsonl'),
     resyncEndpointsOnConnect: env.RESYNC_ENDPOINTS_ON_CONNECT?.trim() !== 'false',
     asteriskCdrCsv: env.ASTERISK_CDR_CSV?.trim() || undefined,

@@ -17,6 +17,7 @@ const SCHEMA = [
   'audit_log',
   'business_hours',
   'call_events',
+  'callbacks',
   'calls',
   'dids',
   'holidays',

@@ -128,6 +128,7 @@ describe('tenant isolation: every route, with tenant A’s tokens, against tenan
     liveCall: Obj;
     cdr: Obj;
     voicemail: Obj;
+    callback: Obj;
     callerNumber: string;
     carrierChannel: string;
   };
@@ -379,6 +380,20 @@ describe('tenant isolation: every route, with tenant A’s tokens, against tenan
       })
       .executeTakeFirstOrThrow();
     B.voicemail = { owner: 'B', id: Number(voicemail.insertId) };
+    // A callback task of B's queue (done, so no control plane ever dials it).
+    const callback = await app.db
+      .insertInto('callbacks')
+      .values({
+        tenantId: B.tenantId,
+        queueId: Number(B.queue.id),
+        number: B.callerNumber,
+        reason: 'requested',
+        status: 'failed',
+        originLinkedid: live.id,
+        queuedAt: new Date(),
+      })
+      .executeTakeFirstOrThrow();
+    B.callback = { owner: 'B', id: Number(callback.insertId) };
   });
 
   afterAll(async () => {
@@ -497,6 +512,7 @@ describe('tenant isolation: every route, with tenant A’s tokens, against tenan
       'live-calls:callId': [B.liveCall],
       'calls:id': [B.cdr],
       'voicemails:id': [B.voicemail],
+      'callbacks:id': [B.callback],
       // Blocks belong to the platform, not a tenant: any id; tenant roles must get 403.
       'security:id': [{ owner: 'B', id: 1 }],
     };
@@ -561,6 +577,7 @@ describe('tenant isolation: every route, with tenant A’s tokens, against tenan
       'POST /api/v1/live-calls/:callId/transfer': () => ({ queueId: B.queue.id }),
       'POST /api/v1/live-calls/:callId/consult': () => ({ userId: B.agent.id }),
       'POST /api/v1/live-calls/:callId/monitor': () => ({ mode: 'listen', supervisorUserId: B.admin.id }),
+      'POST /api/v1/callbacks': () => ({ queueId: B.queue.id, number: '+15550001234' }),
       // A's users have no phone: refused before anything dials; B's DID must not ring.
       'POST /api/v1/calls/dial': () => ({ number: B.did.number }),
     };

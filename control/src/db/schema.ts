@@ -172,6 +172,8 @@ export interface QueueTable {
   mohClass: Generated<string>;
   recordingEnabled: Generated<number>;
   callbackEnabled: Generated<number>;
+  callbackDigit: Generated<string>;
+  abandonCallbackSeconds: Generated<number>;
   overflowTargetType: TargetType | null;
   overflowTargetId: number | null;
   overflowTargetValue: string | null;
@@ -317,6 +319,29 @@ export interface SecurityBlockTable {
   activeIp: ColumnType<string | null, never, never>;
 }
 
+export type CallbackStatus = 'waiting' | 'dialing' | 'completed' | 'failed' | 'cancelled';
+export type CallbackReason = 'requested' | 'abandoned' | 'scheduled' | 'web';
+
+export interface CallbackTable {
+  id: Id;
+  tenantId: number;
+  queueId: number;
+  number: string;
+  reason: CallbackReason;
+  status: Generated<CallbackStatus>;
+  originLinkedid: string | null;
+  callbackLinkedid: string | null;
+  queuedAt: Date;
+  priority: Generated<number>;
+  attempts: Generated<number>;
+  maxAttempts: Generated<number>;
+  nextAttemptAt: Date | null;
+  agentUserId: number | null;
+  lastCause: string | null;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+}
+
 export interface Database {
   tenants: TenantTable;
   users: UserTable;
@@ -338,4 +363,5 @@ export interface Database {
   agentStateLog: AgentStateLogTable;
   voicemails: VoicemailTable;
   securityBlocks: SecurityBlockTable;
+  callbacks: CallbackTable;
 }

@@ -7,6 +7,7 @@ import { auditLogRoutes } from './audit-log/routes.ts';
 import { authRoutes } from './auth/routes.ts';
 import { callRoutes } from './calls/routes.ts';
 import { callControlRoutes } from './calls/call-control-routes.ts';
+import { callbackRoutes } from './calls/callback-routes.ts';
 import { didRoutes } from './dids/routes.ts';
 import { endpointRoutes } from './endpoints/routes.ts';
 import { hoursRoutes } from './hours/routes.ts';
@@ -35,5 +36,6 @@ export const apiRoutes: FastifyPluginAsync = async (app) => {
   await app.register(voicemailRoutes);
   await app.register(recordingRoutes);
   await app.register(callControlRoutes);
+  await app.register(callbackRoutes);
   await app.register(securityRoutes);
 };

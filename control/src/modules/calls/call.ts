@@ -21,6 +21,18 @@ export enum CallStatus {
   Ended = 'ended',
 }
 
+/** A callback waiting in a queue in place of the customer who asked for it (see callbacks.ts). */
+export interface CallbackTicket {
+  taskId: number;
+  /** The customer's number, dialled through the tenant's trunk once an agent takes it. */
+  number: string;
+  reason: string;
+  /** The customer's leg answered: from here on it is an ordinary connected call. */
+  customerAnswered: boolean;
+  /** The agent's ringback while the customer rings. */
+  ringback?: string;
+}
+
 export interface AgentLeg {
   channelId: string;
   userId: number;
@@ -43,6 +55,13 @@ export class ActiveCall {
   agentMuted = false;
   /** The agent whose leg failed, while the call waits for them (agent_lost). */
   lostAgentUserId: number | undefined;
+  /**
+   * Set on a callback waiting in a queue: the call has no channel until an agent takes it, and
+   * its id is the channel id the customer's leg will get.
+   */
+  callback: CallbackTicket | undefined;
+  /** The caller left the queue for a callback (their CDR says so however they hang up). */
+  callbackRequested = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   /** The tenant's maximum call duration: outlives the queue's timers, cleared only at the end. */
   private deadline: NodeJS.Timeout | undefined;
@@ -54,7 +73,8 @@ export class ActiveCall {
     readonly startedAt: number,
     readonly from: string,
     readonly to: string,
-    readonly cdr: CallRecord,
+    /** Replaced once, when a waiting callback becomes a real call (it has no row until then). */
+    public cdr: CallRecord,
   ) {}
 
   get ended(): boolean {

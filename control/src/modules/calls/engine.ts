@@ -9,15 +9,16 @@
  * Handlers never trust that a channel still exists after an await: a caller can hang up at any
  * moment, and every path checks `call.ended` before acting again.
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/database.ts';
 import { AriEvent, type AnyAriEvent, type StasisStartEvent } from '../../ari/events.ts';
 import type { HangupReason, Telephony } from '../../ari/telephony.ts';
 import { AgentStatus, MISSED_CALL_REASON } from './acd/agent-state.ts';
-import { planOffers, type Candidate } from './acd/strategy.ts';
+import { planOffers, serviceOrder, type Candidate } from './acd/strategy.ts';
 import type { AgentRegistry } from '../agents/registry.ts';
-import { ActiveCall, CallStatus, type AgentLeg } from './call.ts';
+import { ActiveCall, CallStatus, type AgentLeg, type CallbackTicket } from './call.ts';
 import { CallRecord } from './cdr.ts';
 import type { CdrStore } from './cdr-store.ts';
 import type { QueueConfig, Target } from './queues.ts';
@@ -56,6 +57,39 @@ export type LegHandler = (event: StasisStartEvent, args: string[]) => Promise<vo
 
 /** Told when a watched channel ends; a promise it returns is run like any unawaited step. */
 export type ChannelWatcher = (cause: number) => void | Promise<void>;
+
+/**
+ * Callbacks (callbacks.ts) plug in here: the engine keeps a waiting callback in its queue place
+ * and offers it like any caller; the handler owns the tasks in MySQL and dialling the customer.
+ */
+export interface CallbackHandler {
+  /**
+   * A queued caller asked to be called back at `number`: the task's id, or undefined when no
+   * callback can be taken (no usable number, database away).
+   */
+  requested(call: ActiveCall, queue: QueueConfig, number: string, reason: 'requested' | 'web'): Promise<number | undefined>;
+  /** The caller hung up after waiting `waitedMs` in a queue that calls abandoned callers back. */
+  abandoned(call: ActiveCall, queue: QueueConfig, waitedMs: number): Promise<void>;
+  /** A task the engine could not keep (the caller was answered meanwhile): cancel it. */
+  cancel(taskId: number, why: string): Promise<void>;
+  /** An agent took a callback (their answered leg is `leg`; `call.bridgeId` is made): dial the customer. */
+  turn(call: ActiveCall, leg: AgentLeg, queue: QueueConfig): Promise<void>;
+}
+
+/** What a waiting callback needs to take its place in a queue. */
+export interface WaitingCallback {
+  /** The call's id, and the channel id the customer's leg will get. */
+  id: string;
+  tenantId: number;
+  queueId: number;
+  taskId: number;
+  number: string;
+  reason: string;
+  /** The number the customer had called (shown to the agent), if any. */
+  to: string;
+  queuedAt: number;
+  priority: number;
+}
 
 /** Who ended a call, as the CDR says it. */
 export type HangupSide = 'caller' | 'agent' | 'system';
@@ -114,6 +148,7 @@ export class CallEngine extends EventEmitter {
   private readonly legHandlers = new Map<string, LegHandler>();
   /** Channels another module watches: their end goes to it, before the engine's own handling. */
   private readonly watched = new Map<string, ChannelWatcher>();
+  private callbacks: CallbackHandler | undefined;
 
   constructor(
     private readonly db: Db,
@@ -155,6 +190,14 @@ export class CallEngine extends EventEmitter {
     return this.queues.get(queueId)?.waiting.length ?? 0;
   }
 
+  /** A waiting call's place in its queue, by the order the ACD serves (1 = next; 0 = not queued). */
+  queuePosition(call: ActiveCall): number {
+    const queue = call.queueId === undefined ? undefined : this.queues.get(call.queueId);
+    if (!queue || call.status !== CallStatus.Queued) return 0;
+    const order = serviceOrder(queue.waiting);
+    return order.indexOf(call) + 1;
+  }
+
   /** The Stasis handler: called for every StasisStart of the calldock app. */
   async onStasisStart(event: StasisStartEvent): Promise<void> {
     const [kind, ...args] = event.args;
@@ -182,6 +225,14 @@ export class CallEngine extends EventEmitter {
   onAriEvent(event: AnyAriEvent): void {
     const channelId = (event.channel as { id?: string } | undefined)?.id;
     if (!channelId) return;
+    if (event.type === AriEvent.ChannelDtmfReceived) {
+      const call = this.byChannel.get(channelId);
+      // Only a queued caller's own keypad: an IVR or a transfer reads digits its own way.
+      if (call && call.id === channelId && call.status === CallStatus.Queued && !call.callback) {
+        this.spawn(this.callbackDigit(call, String(event.digit)));
+      }
+      return;
+    }
     if (event.type === AriEvent.ChannelHangupRequest) {
       // A soft hang-up request (ours, through ARI) carries Asterisk's soft-hangup flags, not a Q.850 cause.
       if ((this.byChannel.has(channelId) || this.watched.has(channelId)) && event.cause !== undefined && !event.soft) {
@@ -376,7 +427,10 @@ export class CallEngine extends EventEmitter {
     if (call.status !== CallStatus.Queued || call.offers.size > 0) return;
     const position = queue.waiting.indexOf(call) + 1;
     if (position < 1) return;
-    await this.telephony.play(call.id, ['sound:queue-thereare', `number:${position}`, 'sound:queue-callswaiting']);
+    const media = ['sound:queue-thereare', `number:${position}`, 'sound:queue-callswaiting'];
+    // "To be called back, press 1" (keeping your place).
+    if (queue.config.callbackEnabled && this.callbacks) media.push('sound:vm-tocallback', 'sound:vm-press', `digits:${queue.config.callbackDigit}`);
+    await this.telephony.play(call.id, media);
   }
 
   private removeFromQueue(call: ActiveCall): QueueRuntime | undefined {
@@ -450,7 +504,11 @@ export class CallEngine extends EventEmitter {
             if (!agent?.endpoint) continue;
             this.agents.apply(userId, { type: 'offer', callId: call.id });
             queue.lastOfferedUserId = userId;
-            const channelId = `${call.id}-a${userId}-${now.toString(36)}`;
+            // A callback's customer leg gets the call's id later, and Asterisk finds channels by
+            // id prefix when checking that an id is free: its agent legs must not start with it.
+            const channelId = call.callback
+              ? `cb-a${userId}-${now.toString(36)}-${call.id}`
+              : `${call.id}-a${userId}-${now.toString(36)}`;
             const leg: AgentLeg = { channelId, userId, answered: false };
             call.offers.set(channelId, leg);
             this.byChannel.set(channelId, call);
@@ -497,7 +555,8 @@ export class CallEngine extends EventEmitter {
         appArgs: [LegKind.Agent, call.id],
         callerId: call.from,
         timeoutSeconds: config.ringTimeoutSeconds,
-        originator: call.id,
+        // A waiting callback has no channel yet to be the originator.
+        ...(call.callback ? {} : { originator: call.id }),
         variables: { CALLDOCK_CALL_ID: call.id, CALLDOCK_QUEUE: config.name },
       });
     } catch (err) {
@@ -544,6 +603,7 @@ export class CallEngine extends EventEmitter {
     call.offers.delete(channelId);
     this.cancelOffers(call);
     const queue = this.removeFromQueue(call);
+    if (call.callback) return this.callbackTaken(call, leg, queue);
     // A call answered again (transferred to a queue) keeps its first answer and wait on the row.
     const firstAnswer = call.answeredAt === undefined;
     call.answeredAt ??= this.now();
@@ -578,7 +638,9 @@ export class CallEngine extends EventEmitter {
     if (channelId === call.id) {
       // The caller hung up.
       if (call.status === CallStatus.Connected) this.spawn(this.endCall(call, 'caller', cause));
-      else this.spawn(this.endCall(call, 'caller', cause, call.status === CallStatus.Queued ? 'abandoned' : undefined));
+      else if (call.callbackRequested) this.spawn(this.endCall(call, 'caller', cause, 'callback_requested'));
+      else if (call.status === CallStatus.Queued) this.abandon(call, cause);
+      else this.spawn(this.endCall(call, 'caller', cause));
       return;
     }
     if (call.agent?.channelId === channelId) {
@@ -687,6 +749,138 @@ export class CallEngine extends EventEmitter {
     await this.enqueue(call, call.queueId, { head: true });
   }
 
+  // ── Callbacks (the tasks and the dialling are callbacks.ts's) ───────────────────────────────
+
+  setCallbackHandler(handler: CallbackHandler): void {
+    this.callbacks = handler;
+  }
+
+  /** A caller hung up while queued: abandoned, and called back if they waited long enough. */
+  private abandon(call: ActiveCall, cause: number): void {
+    const config = call.queueId === undefined ? undefined : this.queues.get(call.queueId)?.config;
+    const waitedMs = this.now() - call.enqueuedAt;
+    this.spawn(this.endCall(call, 'caller', cause, 'abandoned'));
+    if (config && this.callbacks && config.abandonCallbackSeconds > 0 && waitedMs >= config.abandonCallbackSeconds * 1000) {
+      this.spawn(this.callbacks.abandoned(call, config, waitedMs));
+    }
+  }
+
+  /** A digit from a queued caller: the queue's callback digit turns their wait into a callback. */
+  private async callbackDigit(call: ActiveCall, digit: string): Promise<void> {
+    const queue = call.queueId === undefined ? undefined : this.queues.get(call.queueId);
+    if (!queue?.config.callbackEnabled || digit !== queue.config.callbackDigit) return;
+    await this.requestCallback(call, call.from, 'requested');
+  }
+
+  /**
+   * Turns a queued caller into a waiting callback in the same place in the queue, then says
+   * goodbye to them. False when the call cannot be called back (not queued, no usable number).
+   */
+  async requestCallback(call: ActiveCall, number: string, reason: 'requested' | 'web'): Promise<boolean> {
+    const queue = call.queueId === undefined ? undefined : this.queues.get(call.queueId);
+    if (!this.callbacks || !queue || call.status !== CallStatus.Queued || call.callback || call.callbackRequested) return false;
+    call.callbackRequested = true;
+    const taskId = await this.callbacks.requested(call, queue.config, number, reason);
+    if (taskId === undefined) {
+      call.callbackRequested = false;
+      if (!call.ended) this.spawn(this.telephony.play(call.id, 'sound:unidentified-no-callback'));
+      return false;
+    }
+    if (call.status !== CallStatus.Queued || call.queueId !== queue.config.id) {
+      // Answered (or gone) while the task was written: it is not needed.
+      call.callbackRequested = call.ended;
+      await this.callbacks.cancel(taskId, call.ended ? 'caller_gone' : 'answered_meanwhile');
+      return false;
+    }
+    // The callback takes the caller's place (same order number) in this tick.
+    const seq = call.seq;
+    this.removeFromQueue(call);
+    this.cancelOffers(call);
+    call.status = CallStatus.Routing;
+    this.addCallback(queue, {
+      id: randomUUID(),
+      tenantId: call.tenantId,
+      queueId: queue.config.id,
+      taskId,
+      number,
+      reason,
+      to: call.to,
+      queuedAt: call.enqueuedAt,
+      priority: call.priority,
+    }, seq);
+    void call.cdr.transition('callback_requested', {}, { taskId, number });
+    this.publish(call, 'call.callback_requested');
+    if (queue.holdingBridgeId) await this.telephony.removeFromBridge(queue.holdingBridgeId, call.id);
+    if (call.ended) return true;
+    if (reason === 'requested') await this.telephony.playAndWait(call.id, 'sound:auth-thankyou', 10_000);
+    await this.endCall(call, 'system', 16, 'callback_requested');
+    return true;
+  }
+
+  /** A callback task (new, or loaded after a restart) takes its place in its queue. */
+  async enqueueCallback(waiting: WaitingCallback): Promise<boolean> {
+    if (this.waitingCallback(waiting.taskId)) return true;
+    const queue = await this.runtime(waiting.tenantId, waiting.queueId);
+    if (!queue) return false;
+    this.addCallback(queue, waiting, this.seqForArrival(queue, waiting.queuedAt));
+    return true;
+  }
+
+  /** The live call (waiting or being dialled) of a callback task. */
+  waitingCallback(taskId: number): ActiveCall | undefined {
+    return [...this.calls.values()].find((c) => c.callback?.taskId === taskId);
+  }
+
+  /** Takes a waiting callback out of its queue (cancelled). False once it is being dialled. */
+  dropCallback(taskId: number): boolean {
+    const call = this.waitingCallback(taskId);
+    if (!call) return true;
+    if (call.status !== CallStatus.Queued) return false;
+    this.removeFromQueue(call);
+    this.cancelOffers(call);
+    call.status = CallStatus.Ended;
+    this.calls.delete(call.id);
+    this.publish(call, 'call.ended');
+    return true;
+  }
+
+  private addCallback(queue: QueueRuntime, waiting: WaitingCallback, seq: number): void {
+    // No row until it is dialled: a waiting callback is a task in MySQL, not a call.
+    const cdr = new CallRecord(this.cdrStore, this.log, waiting.tenantId, waiting.id, { lastSeq: 0 });
+    const call = new ActiveCall(waiting.id, waiting.tenantId, this.now(), waiting.number, waiting.to, cdr);
+    const ticket: CallbackTicket = { taskId: waiting.taskId, number: waiting.number, reason: waiting.reason, customerAnswered: false };
+    call.callback = ticket;
+    call.priority = waiting.priority;
+    call.status = CallStatus.Queued;
+    call.queueId = queue.config.id;
+    call.seq = seq;
+    call.enqueuedAt = waiting.queuedAt;
+    queue.waiting.push(call);
+    this.calls.set(call.id, call);
+    this.publish(call, 'call.callback_waiting');
+    this.spawn(this.runAcd(queue.config.id));
+  }
+
+  /** An agent answered a callback's offer: they hear ringing while the customer is dialled. */
+  private async callbackTaken(call: ActiveCall, leg: AgentLeg, queue: QueueRuntime | undefined): Promise<void> {
+    this.agents.tryApply(leg.userId, { type: 'answered' });
+    this.publish(call, 'call.callback_dialing', leg.userId);
+    // From now on the customer's channel (call.id) is the engine's to follow, like a caller's.
+    this.byChannel.set(call.id, call);
+    const bridgeId = await this.telephony.createBridge('mixing', `call-${call.id}`);
+    call.bridgeId = bridgeId;
+    if (call.ended) {
+      await this.telephony.destroyBridge(bridgeId);
+      return;
+    }
+    const config = queue?.config ?? (call.queueId === undefined ? undefined : await this.view.queue(call.tenantId, call.queueId));
+    if (!config || !this.callbacks) {
+      await this.endCall(call, 'system', 34, 'callback_failed');
+      return;
+    }
+    await this.callbacks.turn(call, leg, config);
+  }
+
   private async endCall(call: ActiveCall, side: 'caller' | 'agent' | 'system', cause: number, disposition?: string): Promise<void> {
     if (call.ended) return;
     const wasConnected = call.status === CallStatus.Connected;
@@ -791,7 +985,9 @@ export class CallEngine extends EventEmitter {
     const bridges = await this.telephony.listBridges();
 
     for (const call of [...this.calls.values()]) {
-      if (!channels.has(call.id)) {
+      // A waiting callback has no channel of its own yet.
+      const channelless = call.callback !== undefined && call.status === CallStatus.Queued;
+      if (!channelless && !channels.has(call.id)) {
         // The caller vanished unseen (Asterisk restarted, or the event stream dropped).
         await this.endCall(call, 'system', CAUSE_LOST, 'lost_while_control_plane_away');
         continue;

@@ -22,6 +22,8 @@ export enum ControlLeg {
   Internal = 'internal',
   /** The agent's own phone, rung first by click-to-call. */
   ClickToCall = 'click',
+  /** The customer of a callback, dialled once an agent took it. */
+  Callback = 'callback',
 }
 
 /** Q.850 causes. */

@@ -54,7 +54,7 @@ export type OutboundGuard = (request: {
   tenantId: number;
   userId: number;
   number: string;
-  purpose: 'outbound' | 'transfer' | 'consult';
+  purpose: 'outbound' | 'transfer' | 'consult' | 'callback';
 }) => Promise<string | undefined>;
 
 /** An outside number, ready to dial: the trunk and the caller ID to present. */
@@ -168,6 +168,20 @@ export class Dialer {
       trunk,
       callerId: await this.callerIdFor(tenantId, trunk, userId, context.callTo),
     };
+  }
+
+  /**
+   * The route to call a customer back for a queue: the queue's decision, not the agent's, so
+   * the agent's own outbound permission does not apply; the guard (fraud rules) does.
+   */
+  async callbackRoute(tenantId: number, userId: number, dialled: string, callTo?: string): Promise<ExternalRoute> {
+    const number = dialled.replace(/[\s().-]/g, '');
+    if (!NUMBER.test(number)) throw new AppError('INVALID_NUMBER', `${dialled} is not a phone number`, 400);
+    const refusal = await this.guard({ tenantId, userId, number, purpose: 'callback' });
+    if (refusal) throw new AppError('OUTBOUND_REFUSED', refusal, 403);
+    const trunk = await this.trunkOf(tenantId);
+    if (!trunk) throw new AppError('NO_TRUNK', 'The tenant has no enabled SIP trunk to call out through', 409);
+    return { number, trunk, callerId: await this.callerIdFor(tenantId, trunk, userId, callTo) };
   }
 
   /** The tenant's trunk for outbound calls: its first enabled one. */

@@ -11,6 +11,7 @@ import { AgentRegistry, type AgentStateChange } from '../agents/registry.ts';
 import { CallEngine, type CallEvent } from './engine.ts';
 import { CdrStore } from './cdr-store.ts';
 import { didRouteResolver } from './routing.ts';
+import { CallbackService } from './callbacks.ts';
 import { CallMonitor } from './monitor.ts';
 import { Dialer } from './outbound.ts';
 import { CallTransfers } from './transfer.ts';
@@ -24,6 +25,7 @@ declare module 'fastify' {
     dialer: Dialer;
     transfers: CallTransfers;
     monitor: CallMonitor;
+    callbacks: CallbackService;
   }
 }
 
@@ -45,11 +47,19 @@ async function callsPlugin(app: FastifyInstance): Promise<void> {
   app.decorate('dialer', dialer);
   app.decorate('transfers', new CallTransfers(app.db, telephony, engine, agents, dialer, log));
   app.decorate('monitor', new CallMonitor(telephony, engine, agents, log));
+  const callbacks = new CallbackService(app.db, cdrStore, telephony, engine, dialer, log, {
+    retrySeconds: app.config.callbackRetrySeconds,
+  });
+  app.decorate('callbacks', callbacks);
   app.stasis.setHandler((event) => engine.onStasisStart(event));
   // On every (re)connect, before new calls are taken, catch up with what Asterisk has. Only the
   // connection subscribed to the dialplan's app owns calls (tests run others beside it).
   if (app.ari.appName === DIALPLAN_APP) {
-    app.ari.onConnected(() => engine.reconcile());
+    app.ari.onConnected(async () => {
+      await engine.reconcile();
+      // Callback tasks wait in MySQL: back into their queues, in their places.
+      await callbacks.load();
+    });
     // Ahead of any outage of ours: the routes Asterisk falls back to when we are not there, and
     // once back, the CDR of the calls that took them.
     const fallbacks = async () => {
@@ -80,6 +90,7 @@ async function callsPlugin(app: FastifyInstance): Promise<void> {
   );
   app.decorate('cdrStore', cdrStore);
   app.addHook('onClose', async () => {
+    callbacks.close();
     await engine.flush();
     cdrStore.close();
   });

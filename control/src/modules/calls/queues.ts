@@ -23,6 +23,9 @@ export interface QueueConfig extends QueuePolicy {
   announcePositionSeconds: number;
   mohClass: string;
   recordingEnabled: boolean;
+  callbackEnabled: boolean;
+  callbackDigit: string;
+  abandonCallbackSeconds: number;
   overflow: Target | undefined;
 }
 
@@ -57,6 +60,9 @@ export async function loadQueue(db: Db, tenantId: number, queueId: number): Prom
     announcePositionSeconds: row.announcePositionSeconds,
     mohClass: row.mohClass,
     recordingEnabled: Boolean(row.recordingEnabled),
+    callbackEnabled: Boolean(row.callbackEnabled),
+    callbackDigit: row.callbackDigit,
+    abandonCallbackSeconds: row.abandonCallbackSeconds,
     overflow: toTarget(row.overflowTargetType, row.overflowTargetId, row.overflowTargetValue),
   };
 }

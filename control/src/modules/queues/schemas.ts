@@ -45,7 +45,13 @@ const settings = {
     description: 'Asterisk music-on-hold class',
   }),
   recordingEnabled: Type.Boolean(),
-  callbackEnabled: Type.Boolean(),
+  callbackEnabled: Type.Boolean({ description: 'Queued callers may press callbackDigit to be called back, keeping their place' }),
+  callbackDigit: Type.String({ pattern: '^[0-9*#]$', description: 'The digit that asks for a callback' }),
+  abandonCallbackSeconds: seconds(
+    0,
+    86_400,
+    'A caller who hangs up after waiting this long is called back; 0 is off',
+  ),
   overflowTarget: nullable(TargetBody),
 };
 

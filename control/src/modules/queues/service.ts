@@ -56,6 +56,8 @@ export function toQueue(row: repo.QueueRow): Queue {
     mohClass: row.mohClass,
     recordingEnabled: Boolean(row.recordingEnabled),
     callbackEnabled: Boolean(row.callbackEnabled),
+    callbackDigit: row.callbackDigit,
+    abandonCallbackSeconds: row.abandonCallbackSeconds,
     overflowTarget: fromColumns(
       row.overflowTargetType,
       row.overflowTargetId,
