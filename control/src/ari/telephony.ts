@@ -221,10 +221,15 @@ export class Telephony {
     );
   }
 
+  /** Takes a channel out of a bridge; one that is not (or no longer) in it is fine. */
   async removeFromBridge(bridgeId: string, channelId: string): Promise<void> {
-    await this.tolerant('bridge remove', () =>
-      this.ari.client.bridges.removeChannel({ bridgeId, channel: channelId }),
-    );
+    try {
+      await this.tolerant('bridge remove', () =>
+        this.ari.client.bridges.removeChannel({ bridgeId, channel: channelId }),
+      );
+    } catch (err) {
+      if (!/not in this bridge/i.test((err as Error).message)) throw err;
+    }
   }
 
   async destroyBridge(bridgeId: string): Promise<void> {

@@ -60,6 +60,10 @@ export class ActiveCall {
    * its id is the channel id the customer's leg will get.
    */
   callback: CallbackTicket | undefined;
+  /** Answering and parking the caller in the queue's holding bridge, while it is under way. */
+  parking: Promise<void> | undefined;
+  /** performance.now() at the call's StasisStart, until its first agent is dialled (decision latency). */
+  stasisAt: number | undefined;
   /** The caller left the queue for a callback (their CDR says so however they hang up). */
   callbackRequested = false;
   private readonly timers = new Set<NodeJS.Timeout>();

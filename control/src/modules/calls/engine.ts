@@ -259,6 +259,7 @@ export class CallEngine extends EventEmitter {
   // ── Inbound routing ────────────────────────────────────────────────────────────────────────
 
   private async inbound(event: StasisStartEvent, dialled: string): Promise<void> {
+    const stasisAt = performance.now();
     const channel = event.channel;
     const route = await this.view.route(dialled, new Date(this.now()));
     if (!route) {
@@ -281,6 +282,7 @@ export class CallEngine extends EventEmitter {
     });
     const call = new ActiveCall(channel.id, route.tenantId, startedAt, channel.caller.number, dialled, cdr);
     call.priority = route.priority;
+    call.stasisAt = stasisAt;
     this.calls.set(call.id, call);
     this.byChannel.set(call.id, call);
     this.publish(call, 'call.created');
@@ -359,7 +361,8 @@ export class CallEngine extends EventEmitter {
   // ── Queues ─────────────────────────────────────────────────────────────────────────────────
 
   private async runtime(tenantId: number, queueId: number): Promise<QueueRuntime | undefined> {
-    const config = await this.view.queue(tenantId, queueId);
+    // The members are read too (the ACD round after it needs them): at the same time.
+    const [config] = await Promise.all([this.view.queue(tenantId, queueId), this.view.members(tenantId, queueId)]);
     if (!config) return undefined;
     let runtime = this.queues.get(queueId);
     if (!runtime) {
@@ -406,7 +409,17 @@ export class CallEngine extends EventEmitter {
     });
     // Decide first: an available agent should ring before the caller hears a single note.
     this.spawn(this.runAcd(queueId));
+    call.parking = this.park(call, queue);
+    await call.parking;
+  }
 
+  /**
+   * Answers a queued caller and puts them in the holding bridge. Whoever takes the caller out
+   * again (an answer, an overflow) waits for this first: an agent who answers within
+   * milliseconds must not have the caller land in the holding bridge after being bridged.
+   */
+  private async park(call: ActiveCall, queue: QueueRuntime): Promise<void> {
+    const config = queue.config;
     await this.telephony.answer(call.id);
     if (call.ended || call.status !== CallStatus.Queued) return;
     queue.holdingBridgeId ??= await this.holdingBridge(config);
@@ -415,6 +428,11 @@ export class CallEngine extends EventEmitter {
     if (config.announcePositionSeconds > 0) {
       call.every(config.announcePositionSeconds * 1000, () => this.spawn(this.announcePosition(call, queue)));
     }
+  }
+
+  /** Waits until the caller is parked (or not) in the holding bridge; never throws. */
+  private async parked(call: ActiveCall): Promise<void> {
+    await call.parking?.catch(() => undefined);
   }
 
   private async holdingBridge(config: QueueConfig): Promise<string> {
@@ -445,8 +463,9 @@ export class CallEngine extends EventEmitter {
     if (call.ended) return;
     const queue = this.removeFromQueue(call);
     this.cancelOffers(call);
-    if (queue?.holdingBridgeId) await this.telephony.removeFromBridge(queue.holdingBridgeId, call.id);
     call.status = CallStatus.Routing;
+    await this.parked(call);
+    if (queue?.holdingBridgeId) await this.telephony.removeFromBridge(queue.holdingBridgeId, call.id);
     void call.cdr.transition('overflow', {}, { queue: config.name, reason, target: config.overflow ?? null });
     this.publish(call, 'call.overflow');
     if (config.overflow?.type === 'queue' && config.overflow.id === config.id) {
@@ -559,6 +578,11 @@ export class CallEngine extends EventEmitter {
         ...(call.callback ? {} : { originator: call.id }),
         variables: { CALLDOCK_CALL_ID: call.id, CALLDOCK_QUEUE: config.name },
       });
+      if (call.stasisAt !== undefined) {
+        // Routing's price: from the call's StasisStart to its first agent being dialled.
+        this.emit('decision', performance.now() - call.stasisAt);
+        call.stasisAt = undefined;
+      }
     } catch (err) {
       // The phone cannot be reached at all (not registered, unknown): the agent is not there.
       this.log.warn({ err: (err as Error).message, userId: leg.userId }, 'agent phone unreachable');
@@ -618,6 +642,7 @@ export class CallEngine extends EventEmitter {
     );
     this.publish(call, 'call.answered', leg.userId);
 
+    await this.parked(call);
     if (queue?.holdingBridgeId) await this.telephony.removeFromBridge(queue.holdingBridgeId, call.id);
     const bridgeId = await this.telephony.createBridge('mixing', `call-${call.id}`);
     call.bridgeId = bridgeId;
@@ -810,6 +835,7 @@ export class CallEngine extends EventEmitter {
     }, seq);
     void call.cdr.transition('callback_requested', {}, { taskId, number });
     this.publish(call, 'call.callback_requested');
+    await this.parked(call);
     if (queue.holdingBridgeId) await this.telephony.removeFromBridge(queue.holdingBridgeId, call.id);
     if (call.ended) return true;
     if (reason === 'requested') await this.telephony.playAndWait(call.id, 'sound:auth-thankyou', 10_000);

@@ -3,6 +3,7 @@
  * every ARI event about channels it knows.
  */
 import fp from 'fastify-plugin';
+import { Summary } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import { Telephony } from '../../ari/telephony.ts';
 import { AriState, DIALPLAN_APP } from '../../ari/events.ts';
@@ -77,6 +78,13 @@ async function callsPlugin(app: FastifyInstance): Promise<void> {
     app.addHook('onClose', async () => clearInterval(timer));
   }
   app.ari.on('event', (event) => engine.onAriEvent(event));
+  const decisions = new Summary({
+    name: 'calldock_acd_decision_seconds',
+    help: "From a queued call's StasisStart to its first agent being dialled",
+    percentiles: [0.5, 0.95, 0.99],
+    registers: [app.metrics],
+  });
+  engine.on('decision', (ms: number) => decisions.observe(ms / 1000));
   // Consoles see calls and agents change live.
   engine.on('call', (event: CallEvent) => app.realtime.publish(event.tenantId, event.type, event));
   agents.on('change', (change: AgentStateChange) =>
@@ -96,4 +104,4 @@ async function callsPlugin(app: FastifyInstance): Promise<void> {
   });
 }
 
-export default fp(callsPlugin, { name: 'calls', fastify: '5.x', dependencies: ['db', 'ari', 'stasis', 'realtime'] });
+export default fp(callsPlugin, { name: 'calls', fastify: '5.x', dependencies: ['db', 'ari', 'metrics', 'stasis', 'realtime'] });

@@ -36,7 +36,14 @@ export interface DidRoute {
 export async function resolveDid(db: Db, number: string): Promise<DidRoute | undefined> {
   const dialled = number.trim();
   const e164 = /^\d+$/.test(dialled) ? `+${dialled}` : dialled;
-  // One snapshot: the DID and its hours from the same point in time.
+  // Most numbers have no hours: one read, no transaction (a call's routing is the hottest path).
+  const first = await findDidByNumber(db, e164);
+  if (!first) return undefined;
+  if (first.businessHoursId === null) {
+    const did = toDid(first);
+    return { tenantId: Number(first.tenantId), did, target: did.target, afterHoursTarget: did.afterHoursTarget, hours: undefined };
+  }
+  // With hours: one snapshot, the DID and its hours from the same point in time.
   return db.transaction().execute(async (trx) => {
     const row = await findDidByNumber(trx, e164);
     if (!row) return undefined;

@@ -1,0 +1,419 @@
+/**
+ * ACD benchmark: `npm run bench:acd` (not part of vitest; prints figures, asserts nothing about
+ * speed).
+ *
+ * The price of routing in the control plane instead of in Asterisk, as numbers. One Asterisk
+ * instance of its own (`bench-main`, from asterisk/provision.sh) takes SIPp calls (Debian's
+ * `sip-tester`, installed with apt when missing) into a queue of simulated agents: one SIPp
+ * process answers every agent's phone at once and waits for the hang-up; callers stay
+ * BENCH_HOLD_SECONDS after the answer. The same load runs twice, in one run, on the same
+ * Asterisk:
+ *   - calldock: the trunk's calls go to Stasis, the control plane (a child process, the real
+ *     server) picks the agent (longest idle) and dials them;
+ *   - app_queue: another trunk's calls go to Asterisk's own Queue() (rrmemory), same agents.
+ * Reported per run: calls placed, succeeded and failed (SIPp), the most calls up at once, and
+ * the time from the caller's INVITE to the agent's phone ringing (wall clock at both SIPp ends,
+ * matched by caller number) at p50/p99. For the control plane, also its decision latency
+ * (StasisStart to the agent's leg dialled, from /metrics). The ratio of the two setup times is
+ * what routing in the control plane costs.
+ *
+ * Settings (environment): BENCH_CPS (20), BENCH_CALLS (600), BENCH_HOLD_SECONDS (10),
+ * BENCH_AGENTS (concurrent calls + 20%), CALLDOCK_TEST_MYSQL_URL (else as the test suite finds
+ * a server), BENCH_KEEP_LOGS=1 (keep SIPp's logs), BENCH_CONTROL_LOG=file (the control plane's
+ * log, at info level). The database is dropped and the Asterisk
+ * instance stopped at the end.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDatabase, type Db } from '../../control/src/db/database.ts';
+import { toJson } from '../../control/src/db/json.ts';
+import { dropDatabase, ensureDatabase, migrateToLatest } from '../../control/src/db/migrate.ts';
+import { startAsterisk, stopAsterisk, type AsteriskInstance } from '../support/asterisk.ts';
+import { assertReachable, findTestServer, freshDatabaseUrl } from '../support/database.ts';
+import { TEST_PASSWORD, createTenant, createUser } from '../support/fixtures.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const SIPP_DIR = path.join(ROOT, 'tests/bench/sipp');
+const CPS = Number(process.env.BENCH_CPS ?? 20);
+const CALLS = Number(process.env.BENCH_CALLS ?? 600);
+const HOLD_SECONDS = Number(process.env.BENCH_HOLD_SECONDS ?? 10);
+const CONCURRENT = Math.ceil(CPS * HOLD_SECONDS);
+const AGENTS = Number(process.env.BENCH_AGENTS ?? Math.ceil(CONCURRENT * 1.2));
+const DID = '+15550900000';
+const HEADER = 'X-Calldock-Bench';
+
+interface RunResult {
+  mode: string;
+  placed: number;
+  succeeded: number;
+  failed: number;
+  maxConcurrent: number;
+  seconds: number;
+  setup: number[];
+  decisionMs?: { p50: number; p95: number; p99: number; count: number };
+}
+
+const log = (line: string) => process.stdout.write(`bench:acd: ${line}\n`);
+
+function ensureSipp(): void {
+  if (spawnSync('sipp', ['-v']).error === undefined) return;
+  log('SIPp is missing: installing Debian package sip-tester with apt-get');
+  const install = spawnSync('apt-get', ['install', '-y', '-q', 'sip-tester'], { stdio: 'inherit' });
+  if (install.status !== 0 || spawnSync('sipp', ['-v']).error) {
+    throw new Error('SIPp (Debian package sip-tester) could not be installed; install it and run again');
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+// ── Asterisk ────────────────────────────────────────────────────────────────────────────────
+
+class Ari {
+  constructor(private readonly asterisk: AsteriskInstance) {}
+
+  async request<T>(method: string, url: string, body?: unknown): Promise<T> {
+    const auth = Buffer.from(`${this.asterisk.ariUser}:${this.asterisk.ariPassword}`).toString('base64');
+    const res = await fetch(`${this.asterisk.ariUrl}/ari${url}`, {
+      method,
+      headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    if (!res.ok) throw new Error(`ARI ${method} ${url}: ${res.status} ${await res.text()}`);
+    const text = await res.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  push(type: string, id: string, fields: Record<string, string>): Promise<unknown> {
+    return this.request('PUT', `/asterisk/config/dynamic/res_pjsip/${type}/${id}`, {
+      fields: Object.entries(fields).map(([attribute, value]) => ({ attribute, value })),
+    });
+  }
+}
+
+/** The two bench trunks (told apart by a header) and every agent's phone, contact the agent SIPp. */
+async function pushBenchConfig(ari: Ari, agentPort: number): Promise<void> {
+  const trunk = { transport: 'transport-udp', disallow: 'all', allow: 'ulaw', direct_media: 'no', timers: 'no' };
+  await ari.push('endpoint', 'bench-calldock', { ...trunk, context: 'from-trunk' });
+  await ari.push('identify', 'bench-calldock', { endpoint: 'bench-calldock', match_header: `${HEADER}: calldock` });
+  await ari.push('endpoint', 'bench-appqueue', { ...trunk, context: 'bench-appqueue' });
+  await ari.push('identify', 'bench-appqueue', { endpoint: 'bench-appqueue', match_header: `${HEADER}: appqueue` });
+  for (let i = 1; i <= AGENTS; i++) {
+    const id = `bench-agent-${i}`;
+    await ari.push('aor', id, { contact: `sip:${id}@127.0.0.1:${agentPort}`, max_contacts: '1' });
+    await ari.push('endpoint', id, { ...trunk, context: 'from-internal', aors: id });
+  }
+}
+
+async function channelCount(ari: Ari): Promise<number> {
+  return (await ari.request<unknown[]>('GET', '/channels')).length;
+}
+
+async function drained(ari: Ari): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while ((await channelCount(ari)) > 0) {
+    if (Date.now() > deadline) throw new Error('channels still up 60 s after the run');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+// ── Database and control plane ──────────────────────────────────────────────────────────────
+
+async function seed(db: Db): Promise<{ supervisorEmail: string; agentIds: number[] }> {
+  const tenant = await createTenant(db, { name: 'Bench Tenant', maxAgents: AGENTS + 10 });
+  await db
+    .updateTable('tenants')
+    .set({ maxConcurrentCalls: CONCURRENT * 4, maxCallsPerSecond: CPS * 4 })
+    .where('id', '=', tenant.id)
+    .execute();
+  const supervisor = await createUser(db, tenant.id, 'supervisor');
+  const agentIds: number[] = [];
+  for (let i = 1; i <= AGENTS; i++) {
+    const agent = await createUser(db, tenant.id, 'agent', { extension: String(1000 + i) });
+    await db
+      .insertInto('sipEndpoints')
+      .values({ tenantId: tenant.id, kind: 'agent', asteriskId: `bench-agent-${i}`, name: `bench-agent-${i}`, userId: agent.id, sipUsername: `bench-agent-${i}` })
+      .execute();
+    agentIds.push(agent.id);
+  }
+  const queue = await db
+    .insertInto('queues')
+    .values({
+      tenantId: tenant.id,
+      name: 'bench',
+      strategy: 'longest_idle',
+      ringTimeoutSeconds: 15,
+      maxWaitSeconds: 600,
+      wrapupSeconds: 0,
+      announcePositionSeconds: 0,
+      requiredSkills: toJson({}),
+    })
+    .executeTakeFirstOrThrow();
+  const queueId = Number(queue.insertId);
+  await db
+    .insertInto('queueMembers')
+    .values(agentIds.map((userId) => ({ tenantId: tenant.id, queueId, userId, skills: toJson({}) })))
+    .execute();
+  await db.insertInto('dids').values({ tenantId: tenant.id, number: DID, targetType: 'queue', targetId: queueId }).execute();
+  return { supervisorEmail: supervisor.email, agentIds };
+}
+
+async function startControl(databaseUrl: string, asterisk: AsteriskInstance, port: number): Promise<ChildProcess> {
+  const logFile = process.env.BENCH_CONTROL_LOG;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'control/src/server.ts'], {
+    cwd: ROOT,
+    stdio: ['ignore', logFile ? openSync(logFile, 'w') : 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: logFile ? 'info' : 'error',
+      ARI_URL: asterisk.ariUrl,
+      ARI_USER: asterisk.ariUser,
+      ARI_PASSWORD: asterisk.ariPassword,
+      ARI_APP: 'calldock',
+      // The bench pushed the agents' phones itself (they point at SIPp, not at browsers).
+      RESYNC_ENDPOINTS_ON_CONNECT: 'false',
+    },
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the control plane exited with ${child.exitCode}`);
+    if (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)) return child;
+    if (Date.now() > deadline) throw new Error('the control plane was not ready within 60 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function stop(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill(signal);
+  await exited;
+}
+
+async function decisionLatency(base: string): Promise<RunResult['decisionMs']> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? Number.NaN);
+  return {
+    p50: value(/calldock_acd_decision_seconds\{quantile="0.5"\} (\S+)/) * 1000,
+    p95: value(/calldock_acd_decision_seconds\{quantile="0.95"\} (\S+)/) * 1000,
+    p99: value(/calldock_acd_decision_seconds\{quantile="0.99"\} (\S+)/) * 1000,
+    count: value(/calldock_acd_decision_seconds_count (\S+)/),
+  };
+}
+
+// ── SIPp ────────────────────────────────────────────────────────────────────────────────────
+
+/** `sent|rang <caller> <sec> <usec>` lines → caller → ms since the epoch. */
+function stamps(file: string, kind: 'sent' | 'rang'): Map<string, number> {
+  const out = new Map<string, number>();
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return out;
+  }
+  for (const line of text.split('\n')) {
+    // gettimeofday's values are logged as floats ("1795334667.000000 685015.000000").
+    const m = new RegExp(`${kind} (\\d+) (\\d+)(?:\\.\\d+)? (\\d+)`).exec(line);
+    if (m && !out.has(m[1]!)) out.set(m[1]!, Number(m[2]) * 1000 + Number(m[3]) / 1000);
+  }
+  return out;
+}
+
+/** SIPp's statistics file: the last line's totals and the most calls up at once. */
+function sippStats(file: string): { succeeded: number; failed: number; maxConcurrent: number } {
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  const header = lines[0]!.split(';');
+  const col = (name: string) => header.indexOf(name);
+  const rows = lines.slice(1).map((l) => l.split(';'));
+  const last = rows[rows.length - 1] ?? [];
+  return {
+    succeeded: Number(last[col('SuccessfulCall(C)')] ?? 0),
+    failed: Number(last[col('FailedCall(C)')] ?? 0),
+    maxConcurrent: Math.max(0, ...rows.map((r) => Number(r[col('CurrentCall')] ?? 0))),
+  };
+}
+
+async function runLoad(mode: 'calldock' | 'appqueue', prefix: string, mainSip: number, work: string, agentLog: string): Promise<RunResult> {
+  const port = await freePort();
+  const callerLog = path.join(work, `caller-${mode}.log`);
+  const statFile = path.join(work, `caller-${mode}.csv`);
+  const started = performance.now();
+  const caller = spawn(
+    'sipp',
+    [
+      `127.0.0.1:${mainSip}`,
+      '-sf', path.join(SIPP_DIR, 'caller.xml'),
+      '-s', DID,
+      '-key', 'mode', mode,
+      '-d', String(HOLD_SECONDS * 1000),
+      // Caller numbers of this run: +1999<prefix><call number>, matched at the agent's end.
+      '-key', 'prefix', prefix,
+      '-r', String(CPS),
+      '-m', String(CALLS),
+      '-l', String(CONCURRENT * 2),
+      '-i', '127.0.0.1',
+      '-p', String(port),
+      '-mp', String(port + 2),
+      '-trace_logs', '-log_file', callerLog,
+      '-trace_stat', '-stf', statFile, '-fd', '1',
+      '-trace_err', '-error_file', path.join(work, `caller-${mode}-errors.log`),
+      '-recv_timeout', '30000',
+      '-timeout', `${Math.ceil(CALLS / CPS + HOLD_SECONDS + 90)}s`,
+      '-nostdin',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  caller.stderr?.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => caller.once('exit', resolve));
+  const seconds = (performance.now() - started) / 1000;
+  if (code !== 0 && code !== 1) throw new Error(`SIPp (${mode}) exited with ${code}: ${stderr.trim().slice(0, 500)}`);
+  const stats = sippStats(statFile);
+  if (stats.failed > 0) {
+    const errors = readFileSync(path.join(work, `caller-${mode}-errors.log`), 'utf8').split('\n').filter(Boolean);
+    log(`${mode}: ${stats.failed} failed call(s); SIPp says: ${errors.slice(0, 3).join(' | ').slice(0, 600)}`);
+  }
+  const sent = stamps(callerLog, 'sent');
+  const rang = stamps(agentLog, 'rang');
+  const setup: number[] = [];
+  for (const [n, at] of sent) {
+    const ring = rang.get(`${prefix}${n}`);
+    if (ring !== undefined) setup.push(ring - at);
+  }
+  setup.sort((a, b) => a - b);
+  return { mode, placed: CALLS, ...stats, seconds, setup };
+}
+
+function table(results: RunResult[]): string {
+  const header = ['ACD', 'calls', 'ok', 'failed', 'calls/s', 'max up', 'ring p50 ms', 'ring p99 ms', 'decision p50/p99 ms'];
+  const cells = results.map((r) => [
+    r.mode,
+    String(r.placed),
+    String(r.succeeded),
+    String(r.failed),
+    (r.succeeded / Math.max(1, r.seconds - HOLD_SECONDS)).toFixed(1),
+    String(r.maxConcurrent),
+    quantile(r.setup, 0.5).toFixed(1),
+    quantile(r.setup, 0.99).toFixed(1),
+    r.decisionMs ? `${r.decisionMs.p50.toFixed(2)} / ${r.decisionMs.p99.toFixed(2)}` : '-',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  ensureSipp();
+  const server = await findTestServer();
+  await assertReachable(server);
+  const databaseUrl = freshDatabaseUrl(server.serverUrl, 'bench_acd');
+  await ensureDatabase(databaseUrl);
+  const db = createDatabase(databaseUrl, { connectionLimit: 2 });
+  const work = mkdtempSync(path.join(tmpdir(), 'calldock-bench-acd-'));
+  const name = 'bench-main';
+  let asterisk: AsteriskInstance | undefined;
+  let control: ChildProcess | undefined;
+  let agents: ChildProcess | undefined;
+  try {
+    await migrateToLatest(db);
+    const { supervisorEmail, agentIds } = await seed(db);
+    asterisk = startAsterisk({
+      name,
+      role: 'main',
+      httpPort: 18_090,
+      sipPort: 15_090,
+      rtpStart: 46_000,
+      rtpEnd: 49_999,
+      ariUser: 'calldock',
+      ariPassword: randomBytes(12).toString('hex'),
+    });
+    const ari = new Ari(asterisk);
+    const agentPort = await freePort();
+    await pushBenchConfig(ari, agentPort);
+    for (let i = 1; i <= AGENTS; i++) {
+      const out = spawnSync('bash', [path.join(ROOT, 'asterisk/provision.sh'), 'cli', name, `queue add member PJSIP/bench-agent-${i} to calldock-bench`], { encoding: 'utf8' });
+      if (out.status !== 0) throw new Error(`app_queue member ${i}: ${out.stderr || out.stdout}`);
+    }
+
+    const agentLog = path.join(work, 'agents.log');
+    agents = spawn(
+      'sipp',
+      ['-sf', path.join(SIPP_DIR, 'agent.xml'), '-i', '127.0.0.1', '-p', String(agentPort), '-mp', String(agentPort + 2), '-trace_logs', '-log_file', agentLog, '-nostdin'],
+      { stdio: 'ignore' },
+    );
+
+    const controlPort = await freePort();
+    control = await startControl(databaseUrl, asterisk, controlPort);
+    const base = `http://127.0.0.1:${controlPort}`;
+    const login = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: supervisorEmail, password: TEST_PASSWORD }),
+    });
+    if (!login.ok) throw new Error(`login: ${login.status} ${await login.text()}`);
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    for (const userId of agentIds) {
+      const res = await fetch(`${base}/api/v1/agents/${userId}/state`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ status: 'available' }),
+      });
+      if (!res.ok) throw new Error(`agent ${userId} available: ${res.status} ${await res.text()}`);
+    }
+
+    log(`${CALLS} calls per ACD at ${CPS}/s, ${HOLD_SECONDS} s each (~${CONCURRENT} up at once), ${AGENTS} agents; CPUs: both ACDs, Asterisk, SIPp and MySQL share this machine`);
+    const results: RunResult[] = [];
+    for (const [mode, prefix] of [['calldock', '1'], ['appqueue', '2']] as const) {
+      log(`running ${mode}…`);
+      const result = await runLoad(mode, prefix, asterisk.sipPort, work, agentLog);
+      if (mode === 'calldock') result.decisionMs = await decisionLatency(base);
+      results.push(result);
+      await drained(ari);
+    }
+
+    process.stdout.write(`\n${table(results)}\n\n`);
+    const [ours, theirs] = results as [RunResult, RunResult];
+    const ratio = (q: number) => quantile(ours.setup, q) / quantile(theirs.setup, q);
+    process.stdout.write(
+      `INVITE-to-agent-ringing, control plane / app_queue: p50 ${ratio(0.5).toFixed(2)}x, p99 ${ratio(0.99).toFixed(2)}x\n` +
+        `decisions measured: ${ours.decisionMs?.count ?? 0}; calls matched at the agent end: ${ours.setup.length} / ${theirs.setup.length}\n` +
+        `targets (this machine): >= 20 calls/s and 200 up at once with no failure, decision p99 < 20 ms, setup <= 1.5x app_queue\n`,
+    );
+  } finally {
+    await stop(control);
+    await stop(agents, 'SIGKILL');
+    if (asterisk) stopAsterisk(name);
+    await db.destroy();
+    await dropDatabase(databaseUrl).catch(() => undefined);
+    await server.stop();
+    if (process.env.BENCH_KEEP_LOGS) log(`SIPp logs kept in ${work}`);
+    else rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:acd: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
