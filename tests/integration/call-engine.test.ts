@@ -74,6 +74,16 @@ describe('call engine: DID to queue to agent', () => {
     return db.selectFrom('calls').selectAll().where('linkedid', '=', linkedid).executeTakeFirst();
   }
 
+  /** Until the call's bridge holds the caller and the agent (the agent's answer is complete). */
+  async function bridged(callId: string): Promise<void> {
+    await until('the caller and agent bridged', async () => {
+      const bridgeId = app.calls.getCall(tenantId, callId)?.bridgeId;
+      if (!bridgeId) return undefined;
+      const bridge = (await app.telephony.listBridges()).find((b) => b.id === bridgeId);
+      return bridge?.channels.length === 2 ? true : undefined;
+    });
+  }
+
   /** The PBX-side id of a call placed from the carrier: the caller channel on the PBX. */
   async function pbxCallFor(did: string): Promise<string> {
     return until('the call to reach the engine', async () => app.calls.activeCalls().find((c) => c.to === did)?.id);
@@ -312,7 +322,7 @@ describe('call engine: DID to queue to agent', () => {
     const first = await phones.ringing(crashy.phone);
     await phones.answer(first);
     const callId = await pbxCallFor(did);
-    await until('connected', async () => (app.calls.getCall(tenantId, callId)?.agent ? true : undefined));
+    await bridged(callId);
     await setState(spare, 'available');
 
     // The agent's side drops as a browser crash does: a failure, not a hang-up.
@@ -350,7 +360,7 @@ describe('call engine: DID to queue to agent', () => {
     const first = await phones.ringing(crashy.phone);
     await phones.answer(first);
     const callId = await pbxCallFor(did);
-    await until('connected', async () => (app.calls.getCall(tenantId, callId)?.agent ? true : undefined));
+    await bridged(callId);
 
     // Someone else is already waiting when the agent drops.
     await setState(spare, 'away');

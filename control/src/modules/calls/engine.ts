@@ -617,6 +617,7 @@ export class CallEngine extends EventEmitter {
     }
     if (!call || !leg || call.status !== CallStatus.Queued) {
       // Answered a moment too late (ring-all race, caller gone): not this agent's call.
+      this.log.info({ callId, channelId, status: call?.status, offered: leg !== undefined }, 'late answer hung up');
       await this.telephony.hangup(channelId, 'answered_elsewhere');
       return;
     }
