@@ -29,6 +29,7 @@ import * as m0060 from './0060_create_voicemails.ts';
 import * as m0080 from './0080_add_dids_tenant_number_index.ts';
 import * as m0090 from './0090_add_queue_callback_settings.ts';
 import * as m0091 from './0091_create_callbacks.ts';
+import * as m0092 from './0092_add_tenant_dial_rules.ts';
 import * as m0150 from './0150_create_security_blocks.ts';
 
 export const migrations: Record<string, Migration> = {
@@ -57,5 +58,6 @@ export const migrations: Record<string, Migration> = {
   '0080_add_dids_tenant_number_index': m0080,
   '0090_add_queue_callback_settings': m0090,
   '0091_create_callbacks': m0091,
+  '0092_add_tenant_dial_rules': m0092,
   '0150_create_security_blocks': m0150,
 };

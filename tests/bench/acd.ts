@@ -227,7 +227,7 @@ async function decisionLatency(base: string): Promise<RunResult['decisionMs']> {
 /** `sent|rang <caller> <sec> <usec>` lines → caller → ms since the epoch. */
 function stamps(file: string, kind: 'sent' | 'rang'): Map<string, number> {
   const out = new Map<string, number>();
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {

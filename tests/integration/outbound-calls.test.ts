@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallHarness, until } from '../support/call-harness.ts';
 import { dialFromPhone } from '../support/carrier.ts';
-import { bearer, tokenFor } from '../support/fixtures.ts';
+import { bearer, createUser, tokenFor } from '../support/fixtures.ts';
 import { createTrunk } from '../support/telephony-fixtures.ts';
 import { toneLevel } from '../support/tone.ts';
 
@@ -203,6 +203,54 @@ describe('calls agents place', () => {
     expect(events[1]!.data).toMatchObject({ reason: 'outbound_not_allowed' });
     // Nothing rang in the outside world.
     expect(h.carrier.eventsFor(phone).some((e) => e.type === 'StasisStart')).toBe(false);
+  });
+
+  it('denies international and premium-rate numbers by default, and dials those on the tenant\'s allow-list', async () => {
+    const agent = await h.agent();
+    const token = await tokenFor(h.app, agent);
+    const international = `+4420${String(process.pid % 1000).padStart(3, '0')}${String(++numbers).padStart(5, '0')}`;
+
+    // Premium-rate and international: refused before anything rings, with the reason.
+    const premium = await h.post(token, '/calls/dial', { number: '+19005550123' });
+    expect(premium.statusCode).toBe(403);
+    expect(premium.json().error).toMatchObject({ code: 'OUTBOUND_REFUSED', message: expect.stringMatching(/premium-rate/) });
+    const phone = await dialFromPhone(h.carrier, agent.phone, international);
+    expect((await h.phones.ended(phone)).cause).toBe(21);
+    const row = await until('the CDR', async () => {
+      await h.app.calls.flush();
+      const r = await h.db.selectFrom('calls').selectAll().where('toNumber', '=', international).executeTakeFirst();
+      return r?.state === 'ended' ? r : undefined;
+    });
+    expect(row).toMatchObject({ direction: 'outbound', disposition: 'outbound_refused', hangupCause: '21' });
+    expect((await h.events(row.linkedid))[1]!.data).toMatchObject({ reason: 'outbound_refused' });
+
+    // The platform admin allows +44 for this tenant: the same number now goes out.
+    const platform = await createUser(h.db, null, 'platform_admin');
+    const ptoken = await tokenFor(h.app, platform);
+    const tenant = await h.app.inject({ url: `/api/v1/tenants/${h.tenantId}`, headers: bearer(ptoken) });
+    const patched = await h.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/tenants/${h.tenantId}`,
+      headers: { ...bearer(ptoken), 'if-match': tenant.headers.etag as string },
+      payload: { dialing: { allowedPrefixes: ['+44'] } },
+    });
+    expect(patched.statusCode, patched.body).toBe(200);
+    expect(patched.json().dialing).toEqual({ homeCountryCode: '1', allowedPrefixes: ['+44'] });
+    const bad = await h.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/tenants/${h.tenantId}`,
+      headers: { ...bearer(ptoken), 'if-match': patched.headers.etag as string },
+      payload: { dialing: { allowedPrefixes: ['44 anything'] } },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(JSON.stringify(bad.json().error.details)).toMatch(/allowedPrefixes/);
+
+    const again = await dialFromPhone(h.carrier, agent.phone, international);
+    const far = await h.phones.ringing(international);
+    await h.phones.hangup(far, 'busy');
+    await h.phones.ended(again);
+    // Premium stays denied: +44 does not lift +1900.
+    expect((await h.post(token, '/calls/dial', { number: '+19005550123' })).statusCode).toBe(403);
   });
 
   it("click-to-call rings the agent's phone first, then dials the number", async () => {

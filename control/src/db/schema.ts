@@ -35,6 +35,10 @@ export interface TenantTable {
   maxCallsPerSecond: Generated<number>;
   maxCallSeconds: Generated<number>;
   featureFlags: Json;
+  /** Country calling code that is home; other codes are international (denied unless allowed). */
+  homeCountryCode: Generated<string>;
+  /** JSON array of "+<digits>" destination prefixes allowed although international or premium. */
+  outboundAllowedPrefixes: Json | null;
   version: Version;
   createdAt: CreatedAt;
   updatedAt: UpdatedAt;

@@ -77,7 +77,7 @@ interface Dialler {
 type Plan =
   | { kind: 'internal'; userId: number; endpoint: string }
   | { kind: 'external'; route: ExternalRoute }
-  | { kind: 'refused'; reason: string; cause: number; direction: NewCall['direction'] };
+  | { kind: 'refused'; reason: string; cause: number; direction: NewCall['direction']; message?: string };
 
 /** A call this module placed, until it ends. */
 interface Placed {
@@ -324,7 +324,7 @@ export class Dialer {
         NO_TRUNK: ['no_trunk', Cause.Congestion],
       };
       const [reason, cause] = refusal[err.code] ?? ['failed', Cause.Congestion];
-      return { kind: 'refused', reason, cause, direction: 'outbound' };
+      return { kind: 'refused', reason, cause, direction: 'outbound', message: err.message };
     }
   }
 
@@ -361,7 +361,7 @@ export class Dialer {
       void call.cdr.transition(
         'refused',
         { agentUserId: dialler.userId },
-        { reason: plan.reason, cause: plan.cause, dialled },
+        { reason: plan.reason, cause: plan.cause, dialled, ...(plan.message ? { message: plan.message } : {}) },
       );
       await hangUpAndFinish(
         this.engine,
@@ -616,7 +616,7 @@ export class Dialer {
       if (plan.reason === 'outbound_not_allowed')
         throw new AppError('OUTBOUND_NOT_ALLOWED', 'You may not call outside numbers', 403);
       if (plan.reason === 'outbound_refused')
-        throw new AppError('OUTBOUND_REFUSED', 'This number may not be called', 403);
+        throw new AppError('OUTBOUND_REFUSED', plan.message ?? 'This number may not be called', 403);
       if (plan.reason === 'no_trunk')
         throw new AppError(
           'NO_TRUNK',

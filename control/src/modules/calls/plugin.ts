@@ -15,6 +15,7 @@ import { didRouteResolver } from './routing.ts';
 import { CallbackService } from './callbacks.ts';
 import { CallMonitor } from './monitor.ts';
 import { Dialer } from './outbound.ts';
+import { dialRefusal, refusalMessage } from './dial-rules.ts';
 import { CallTransfers } from './transfer.ts';
 
 declare module 'fastify' {
@@ -45,6 +46,13 @@ async function callsPlugin(app: FastifyInstance): Promise<void> {
   app.decorate('agents', agents);
   app.decorate('calls', engine);
   const dialer = new Dialer(app.db, cdrStore, telephony, engine, agents, log);
+  // Fraud rules for every outside number, whoever or whatever dials it.
+  dialer.setGuard(async ({ tenantId, number }) => {
+    const rules = await engine.view.dialRules(tenantId);
+    if (!rules) return 'unknown tenant';
+    const refusal = dialRefusal(number, rules);
+    return refusal ? refusalMessage(refusal, number) : undefined;
+  });
   app.decorate('dialer', dialer);
   app.decorate('transfers', new CallTransfers(app.db, telephony, engine, agents, dialer, log));
   app.decorate('monitor', new CallMonitor(telephony, engine, agents, log));

@@ -6,6 +6,7 @@ import type { Db } from '../../db/database.ts';
 import { fromJson } from '../../db/json.ts';
 import type { TargetType } from '../../db/schema.ts';
 import type { QueuePolicy, Strategy } from './acd/strategy.ts';
+import type { DialRules } from './dial-rules.ts';
 
 export interface Target {
   type: TargetType;
@@ -107,4 +108,14 @@ export async function loadTenantLimits(db: Db, tenantId: number): Promise<Tenant
     .select(['maxConcurrentCalls', 'maxCallsPerSecond', 'maxCallSeconds', 'status'])
     .where('id', '=', tenantId)
     .executeTakeFirst();
+}
+
+export async function loadDialRules(db: Db, tenantId: number): Promise<DialRules | undefined> {
+  const row = await db
+    .selectFrom('tenants')
+    .select(['homeCountryCode', 'outboundAllowedPrefixes'])
+    .where('id', '=', tenantId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return { homeCountryCode: row.homeCountryCode, allowedPrefixes: fromJson<string[]>(row.outboundAllowedPrefixes, []) };
 }

@@ -11,8 +11,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/database.ts';
 import { isConnectionError } from './cdr-store.ts';
+import type { DialRules } from './dial-rules.ts';
 import type { RouteDecision, RouteResolver } from './engine.ts';
 import {
+  loadDialRules,
   loadMembers,
   loadQueue,
   loadTenantLimits,
@@ -84,6 +86,10 @@ export class RoutingView {
 
   limits(tenantId: number): Promise<TenantLimits | undefined> {
     return this.read(`limits:${tenantId}`, () => loadTenantLimits(this.db, tenantId));
+  }
+
+  dialRules(tenantId: number): Promise<DialRules | undefined> {
+    return this.read(`dial-rules:${tenantId}`, () => loadDialRules(this.db, tenantId));
   }
 
   queuesOfUser(tenantId: number, userId: number): Promise<number[]> {

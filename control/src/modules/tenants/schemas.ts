@@ -36,6 +36,19 @@ const LimitsPatch = Type.Partial(Type.Object(limitFields, { additionalProperties
   additionalProperties: false,
 });
 
+const Dialing = Type.Object(
+  {
+    homeCountryCode: Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: 'Country calling code that is home; numbers elsewhere are international' }),
+    allowedPrefixes: Type.Array(Type.String({ pattern: '^\\+[0-9]{1,15}$' }), {
+      maxItems: 200,
+      uniqueItems: true,
+      description: 'Destination prefixes (+<digits>) allowed although international or premium-rate; the rest are denied',
+    }),
+  },
+  { additionalProperties: false },
+);
+const DialingPatch = Type.Partial(Dialing, { additionalProperties: false });
+
 export const Tenant = Type.Object({
   id: Type.Integer(),
   name: Type.String(),
@@ -44,6 +57,7 @@ export const Tenant = Type.Object({
   status: TenantStatus,
   limits: Limits,
   featureFlags: Type.Record(Type.String(), Type.Boolean()),
+  dialing: Dialing,
   version: Type.Integer(),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
@@ -87,6 +101,7 @@ export const TenantPatch = Type.Object(
     status: Type.Optional(TenantStatus),
     limits: Type.Optional(LimitsPatch),
     featureFlags: Type.Optional(FeatureFlags),
+    dialing: Type.Optional(DialingPatch),
     version: Type.Optional(Type.Integer({ minimum: 1, description: 'Instead of If-Match' })),
   },
   { additionalProperties: false },
@@ -116,6 +131,10 @@ export function toTenant(row: TenantRow): Tenant {
       maxCallSeconds: row.maxCallSeconds,
     },
     featureFlags: fromJson<Record<string, boolean>>(row.featureFlags, {}),
+    dialing: {
+      homeCountryCode: row.homeCountryCode,
+      allowedPrefixes: fromJson<string[]>(row.outboundAllowedPrefixes, []),
+    },
     version: row.version,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),

@@ -104,6 +104,8 @@ export async function update(
   if (patch.timezone !== undefined) changes.timezone = canonicalTimezone(patch.timezone);
   if (patch.status !== undefined) changes.status = patch.status;
   if (patch.featureFlags !== undefined) changes.featureFlags = toJson(patch.featureFlags);
+  if (patch.dialing?.homeCountryCode !== undefined) changes.homeCountryCode = patch.dialing.homeCountryCode;
+  if (patch.dialing?.allowedPrefixes !== undefined) changes.outboundAllowedPrefixes = toJson(patch.dialing.allowedPrefixes);
 
   const { tenant, endedSessions } = await app.db.transaction().execute(async (trx) => {
     const before = await repo.lockForUpdate(trx, id);
