@@ -28,6 +28,15 @@ import * as m0052 from './0052_add_did_caller_priority.ts';
 import * as m0060 from './0060_create_voicemails.ts';
 import * as m0080 from './0080_add_dids_tenant_number_index.ts';
 import * as m0150 from './0150_create_security_blocks.ts';
+import * as m0300 from './0300_create_widgets.ts';
+import * as m0301 from './0301_create_widget_call_tickets.ts';
+import * as m0302 from './0302_create_rate_limit_hits.ts';
+import * as m0303 from './0303_add_calls_channel_kind_web.ts';
+import * as m0304 from './0304_add_calls_web_visitor.ts';
+import * as m0305 from './0305_create_offline_messages.ts';
+import * as m0306 from './0306_create_chats.ts';
+import * as m0307 from './0307_create_chat_messages.ts';
+import * as m0308 from './0308_add_tenants_chat_capacity.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_create_tenants': m0001,
@@ -54,4 +63,13 @@ export const migrations: Record<string, Migration> = {
   '0060_create_voicemails': m0060,
   '0080_add_dids_tenant_number_index': m0080,
   '0150_create_security_blocks': m0150,
+  '0300_create_widgets': m0300,
+  '0301_create_widget_call_tickets': m0301,
+  '0302_create_rate_limit_hits': m0302,
+  '0303_add_calls_channel_kind_web': m0303,
+  '0304_add_calls_web_visitor': m0304,
+  '0305_create_offline_messages': m0305,
+  '0306_create_chats': m0306,
+  '0307_create_chat_messages': m0307,
+  '0308_add_tenants_chat_capacity': m0308,
 };

@@ -18,6 +18,7 @@ import { securityRoutes } from './security/routes.ts';
 import { tenantRoutes } from './tenants/routes.ts';
 import { userRoutes } from './users/routes.ts';
 import { voicemailRoutes } from './voicemail/routes.ts';
+import { widgetRoutes } from './widgets/routes.ts';
 
 export const apiRoutes: FastifyPluginAsync = async (app) => {
   await app.register(authRoutes);
@@ -36,4 +37,5 @@ export const apiRoutes: FastifyPluginAsync = async (app) => {
   await app.register(recordingRoutes);
   await app.register(callControlRoutes);
   await app.register(securityRoutes);
+  await app.register(widgetRoutes);
 };

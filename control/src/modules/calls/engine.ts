@@ -54,6 +54,12 @@ export type TargetHandler = (call: ActiveCall, target: Target) => Promise<void>;
  */
 export type LegHandler = (event: StasisStartEvent, args: string[]) => Promise<void>;
 
+/**
+ * Looks at a channel from a WebRTC/SIP phone (first Stasis argument 'webrtc') before the
+ * dialer does, and takes it if it is its own (a website visitor's short-lived endpoint).
+ */
+export type WebRtcClaimer = (event: StasisStartEvent, dialled: string) => Promise<boolean>;
+
 /** Told when a watched channel ends; a promise it returns is run like any unawaited step. */
 export type ChannelWatcher = (cause: number) => void | Promise<void>;
 
@@ -114,6 +120,7 @@ export class CallEngine extends EventEmitter {
   private readonly legHandlers = new Map<string, LegHandler>();
   /** Channels another module watches: their end goes to it, before the engine's own handling. */
   private readonly watched = new Map<string, ChannelWatcher>();
+  private readonly webRtcClaimers: WebRtcClaimer[] = [];
 
   constructor(
     private readonly db: Db,
@@ -158,6 +165,10 @@ export class CallEngine extends EventEmitter {
   /** The Stasis handler: called for every StasisStart of the calldock app. */
   async onStasisStart(event: StasisStartEvent): Promise<void> {
     const [kind, ...args] = event.args;
+    if (kind === LegKind.WebRtc) {
+      const dialled = args[0] ?? event.channel.dialplan.exten;
+      for (const claim of this.webRtcClaimers) if (await claim(event, dialled)) return;
+    }
     switch (kind) {
       case LegKind.Trunk:
         return this.inbound(event, args[0] ?? event.channel.dialplan.exten);
@@ -976,6 +987,31 @@ export class CallEngine extends EventEmitter {
 
   unwatchChannel(channelId: string): void {
     this.watched.delete(channelId);
+  }
+
+  /** Lets a module take some 'webrtc' channels before the dialer (see WebRtcClaimer). */
+  claimWebRtc(claimer: WebRtcClaimer): void {
+    this.webRtcClaimers.push(claimer);
+  }
+
+  /**
+   * A call that did not come in on a trunk (a website visitor's) starts like one: it joins the
+   * engine's calls, passes the tenant's limits and is routed to the target (a queue: same ACD,
+   * same CDR as a PSTN call).
+   */
+  async admit(call: ActiveCall, target: Target): Promise<void> {
+    this.adopt(call);
+    if (!(await this.withinLimits(call))) return;
+    await this.routeTo(call, target);
+  }
+
+  /** 1-based place of a waiting call in its queue, or undefined when it is not waiting. */
+  queuePosition(tenantId: number, callId: string): number | undefined {
+    const call = this.getCall(tenantId, callId);
+    if (!call || call.status !== CallStatus.Queued || call.queueId === undefined) return undefined;
+    const waiting = this.queues.get(call.queueId)?.waiting ?? [];
+    const index = waiting.indexOf(call);
+    return index < 0 ? undefined : index + 1;
   }
 
   /** A call that did not come in on a trunk (outbound, internal) joins the engine's calls. */
