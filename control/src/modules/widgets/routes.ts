@@ -61,6 +61,7 @@ function allowCors(request: FastifyRequest, reply: FastifyReply, widget: repo.Wi
   reply.header('vary', 'Origin');
   if (!widget || !originAllowed(origin, origins(widget))) return false;
   reply.header('access-control-allow-origin', origin!);
+  reply.header('access-control-expose-headers', 'retry-after');
   return true;
 }
 
