@@ -18,14 +18,18 @@ const SCHEMA = [
   'business_hours',
   'call_events',
   'calls',
+  'chat_messages',
+  'chats',
   'dids',
   'holidays',
   'idempotency_keys',
   'invites',
   'ivr_menus',
   'ivr_options',
+  'offline_messages',
   'queue_members',
   'queues',
+  'rate_limit_hits',
   'refresh_tokens',
   'security_blocks',
   'signing_keys',
@@ -33,6 +37,8 @@ const SCHEMA = [
   'tenants',
   'users',
   'voicemails',
+  'widget_call_tickets',
+  'widgets',
 ];
 
 describe('migrations', () => {

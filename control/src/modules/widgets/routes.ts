@@ -65,7 +65,11 @@ function allowCors(request: FastifyRequest, reply: FastifyReply, widget: repo.Wi
   return true;
 }
 
-const preflightSchema = { hide: true, tags };
+const preflightSchema = {
+  tags,
+  summary: 'CORS preflight: 204 for an allowed origin, 403 otherwise',
+  response: { 204: Type.Null(), 403: Type.Null() },
+};
 
 export const widgetRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // ── Settings (admins) ─────────────────────────────────────────────────────────────────────
@@ -171,7 +175,7 @@ export const widgetRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   /** CORS preflight of a public POST: only an allowed origin gets the go-ahead. */
   const preflight = (url: string, find: (request: FastifyRequest) => Promise<repo.WidgetRow | undefined>) =>
-    app.options(url, { config: { auth: 'public' }, schema: preflightSchema }, async (request, reply) => {
+    app.options(url, { config: { auth: 'public' }, schema: { ...preflightSchema, params: url.includes(':ticket') ? TicketParams : PublicIdParams } }, async (request, reply) => {
       if (!allowCors(request, reply, await find(request).catch(() => undefined))) return reply.code(403).send(null);
       reply.header('access-control-allow-methods', 'GET, POST');
       reply.header('access-control-allow-headers', 'content-type');
