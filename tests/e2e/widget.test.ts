@@ -18,6 +18,8 @@ import { CallHarness, until } from '../support/call-harness.ts';
 import { createUser, tokenFor } from '../support/fixtures.ts';
 import { createQueue, type TestAgent } from '../support/telephony-fixtures.ts';
 import { toneLevel } from '../support/tone.ts';
+import WebSocket from 'ws';
+import { bearer } from '../support/fixtures.ts';
 
 const HEARD = 0.02;
 
@@ -176,4 +178,69 @@ describe('website widget in a browser', () => {
     await h.app.widgetCalls.calls.sweep();
     await page.close();
   }, 30_000);
+
+  it('chats: typing both ways, read mark, transfer to a colleague, history after a reload', async () => {
+    const first = await h.agent({ displayName: 'Ada Agent' });
+    const second = await h.agent({ displayName: 'Bea Agent' });
+    const chatQueue = await createQueue(h.db, h.tenantId, { members: [{ userId: first.id }] });
+    const admin = await tokenFor(h.app, await createUser(h.db, h.tenantId, 'tenant_admin'));
+    const res = await h.post(admin, '/widgets', { name: 'Chat widget', callEnabled: false, chatQueueId: chatQueue, allowedOrigins: [site.origin] });
+    expect(res.statusCode, res.body).toBe(201);
+    publicId = res.json().publicId;
+    await h.setState(first, 'available');
+    await h.setState(second, 'available');
+
+    const staffToken = await tokenFor(h.app, first);
+    const events: Array<{ topic: string; data: Record<string, unknown> }> = [];
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/api/v1/ws?access_token=${staffToken}`);
+    ws.on('message', (raw: Buffer) => events.push(JSON.parse(raw.toString()) as (typeof events)[number]));
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const event = (topic: string, match: (d: Record<string, unknown>) => boolean) =>
+      until(`${topic} on the staff socket`, async () => events.find((e) => e.topic === topic && match(e.data)));
+
+    const page = await browser.context.newPage();
+    await page.goto(`${site.origin}/help`);
+    await page.locator('#calldock-widget button.b').click({ timeout: 10_000 });
+    await page.getByRole('button', { name: 'Chat' }).click();
+    await page.locator('input[name="name"]').fill('Vera Visitor');
+    await page.getByRole('button', { name: 'Start chat' }).click();
+    await page.locator('p[data-state="active"]', { hasText: 'Ada Agent' }).waitFor({ timeout: 10_000 });
+    const chat = await h.db.selectFrom('chats').selectAll().where('visitorName', '=', 'Vera Visitor').where('assignedUserId', '=', first.id).executeTakeFirstOrThrow();
+
+    // Visitor types: the staff side sees it, then the message.
+    await page.locator('input[name="chat"]').pressSequentially('Hello, my order is late');
+    await event('chat.typing', (d) => d.chatId === chat.id && d.typing === true);
+    await page.locator('input[name="chat"]').press('Enter');
+    const sent = await event('chat.message', (d) => d.chatId === chat.id && d.sender === 'visitor');
+    expect(sent.data.body).toBe('Hello, my order is late');
+
+    // Staff types and answers: the visitor sees the indicator, the answer, and the read mark.
+    const api = (path: string, payload: object) =>
+      h.app.inject({ method: 'POST', url: `/api/v1/chats/${chat.id}${path}`, headers: bearer(staffToken), payload });
+    expect((await api('/typing', { typing: true })).statusCode).toBe(204);
+    await page.locator('p.typing:not([hidden])').waitFor({ timeout: 5_000 });
+    expect((await api('/messages', { body: 'Sorry about that, let me look' })).statusCode).toBe(201);
+    await page.locator('p[data-sender="staff"]', { hasText: 'Sorry about that' }).waitFor({ timeout: 5_000 });
+    expect(await page.locator('p.typing').isHidden()).toBe(true);
+    expect((await api('/read', { upTo: Number(sent.data.id) })).statusCode).toBe(204);
+    await page.locator('p.seen:not([hidden])').waitFor({ timeout: 5_000 });
+    // The visitor read the staff answer too.
+    await event('chat.read', (d) => d.chatId === chat.id && d.by === 'visitor');
+
+    // Transfer to a colleague: the visitor is told who they talk to now.
+    const moved = await api('/transfer', { userId: second.id });
+    expect(moved.statusCode, moved.body).toBe(200);
+    await page.locator('p[data-state="active"]', { hasText: 'Bea Agent' }).waitFor({ timeout: 5_000 });
+    expect(moved.json().assignedUserId).toBe(second.id);
+
+    // Reload: same browser, same chat, whole history.
+    await page.reload();
+    await page.locator('#calldock-widget button.b').click({ timeout: 10_000 });
+    await page.getByRole('button', { name: 'Chat' }).click();
+    await page.locator('p[data-sender="visitor"]', { hasText: 'Hello, my order is late' }).waitFor({ timeout: 10_000 });
+    await page.locator('p[data-sender="staff"]', { hasText: 'Sorry about that' }).waitFor({ timeout: 5_000 });
+    expect(await h.db.selectFrom('chats').select('id').where('visitorName', '=', 'Vera Visitor').execute()).toHaveLength(1);
+    ws.close();
+    await page.close();
+  }, 60_000);
 });

@@ -66,7 +66,8 @@ async function boot(): Promise<void> {
   /** The pre-call / pre-chat form (the widget's fields), then the lazily loaded UI. */
   function prechat(kind: 'call' | 'chat'): void {
     const fields = config.prechatFields;
-    if (fields.length === 0) return void open(kind);
+    // A chat this browser already has (its token in localStorage) resumes with its history.
+    if (fields.length === 0 || (kind === 'chat' && localStorage.getItem(`calldock-chat:${config.id}`))) return void open(kind);
     const form = el('form');
     for (const f of fields) {
       form.append(el('label', {}, f.label, el('input', { name: f.name, type: f.type, required: f.required, value: visitor[f.name] ?? '' })));

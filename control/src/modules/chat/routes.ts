@@ -153,7 +153,8 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
         })().catch((err: unknown) => send({ type: 'error', message: err instanceof AppError ? err.message : 'failed' }));
       });
       const chat = await chats().get(tenantId, chatId);
-      send({ type: 'history', chat, messages: await chats().messages(tenantId, chatId) });
+      const agent = chat.assignedUserId === null ? undefined : await app.db.selectFrom('users').select('displayName').where('id', '=', chat.assignedUserId).executeTakeFirst();
+      send({ type: 'history', chat, agentName: agent?.displayName ?? null, messages: await chats().messages(tenantId, chatId) });
     },
   );
 
