@@ -11,5 +11,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql`ALTER TABLE calls DROP COLUMN widget_id, DROP COLUMN page_url, DROP COLUMN visitor_name, DROP COLUMN visitor_email`.execute(db);
+  await sql`ALTER TABLE calls DROP COLUMN widget_id, DROP COLUMN page_url, DROP COLUMN visitor_name, DROP COLUMN visitor_email`.execute(
+    db,
+  );
 }

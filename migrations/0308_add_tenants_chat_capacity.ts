@@ -10,5 +10,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql`ALTER TABLE tenants DROP COLUMN max_chats_per_agent, DROP COLUMN chat_during_call`.execute(db);
+  await sql`ALTER TABLE tenants DROP COLUMN max_chats_per_agent, DROP COLUMN chat_during_call`.execute(
+    db,
+  );
 }

@@ -12,12 +12,26 @@ import { gzipSync } from 'node:zlib';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const out = path.join(here, 'dist');
-const common = { bundle: true, minify: true, target: 'es2020', logLevel: 'warning', legalComments: 'none' };
+const common = {
+  bundle: true,
+  minify: true,
+  target: 'es2020',
+  logLevel: 'warning',
+  legalComments: 'none',
+};
 
-await build({ ...common, entryPoints: [path.join(here, 'src/loader.ts')], outfile: path.join(out, 'widget.js'), format: 'iife' });
 await build({
   ...common,
-  entryPoints: { call: path.join(here, 'src/call/index.ts'), chat: path.join(here, 'src/chat/index.ts') },
+  entryPoints: [path.join(here, 'src/loader.ts')],
+  outfile: path.join(out, 'widget.js'),
+  format: 'iife',
+});
+await build({
+  ...common,
+  entryPoints: {
+    call: path.join(here, 'src/call/index.ts'),
+    chat: path.join(here, 'src/chat/index.ts'),
+  },
   outdir: out,
   format: 'esm',
 });

@@ -52,12 +52,17 @@ if (!process.env.VITEST) {
     let publicId = '';
 
     beforeAll(async () => {
-      execFileSync(process.execPath, [path.join(WIDGET_DIST, '../build.mjs')], { stdio: 'inherit' });
+      execFileSync(process.execPath, [path.join(WIDGET_DIST, '../build.mjs')], {
+        stdio: 'inherit',
+      });
       const widget = { ...testConfig().widget, callsPerIpPerWindow: 10_000 };
       await h.start({ widget });
       await h.app.listen({ port: 0, host: '127.0.0.1' });
       base = `http://127.0.0.1:${(h.app.server.address() as { port: number }).port}`;
-      site = await thirdPartySite(() => `<!doctype html><body><script src="${base}/widget.js?id=${publicId}" async></script></body>`);
+      site = await thirdPartySite(
+        () =>
+          `<!doctype html><body><script src="${base}/widget.js?id=${publicId}" async></script></body>`,
+      );
       browser = await launchBrowser(440);
     });
 
@@ -69,9 +74,17 @@ if (!process.env.VITEST) {
 
     it(`click to agent ringing over ${CALLS} calls`, async () => {
       const agent = await h.agent();
-      const queueId = await createQueue(h.db, h.tenantId, { members: [{ userId: agent.id }], ringTimeoutSeconds: 20 });
+      const queueId = await createQueue(h.db, h.tenantId, {
+        members: [{ userId: agent.id }],
+        ringTimeoutSeconds: 20,
+      });
       const admin = await tokenFor(h.app, await createUser(h.db, h.tenantId, 'tenant_admin'));
-      const res = await h.post(admin, '/widgets', { name: 'Bench', callQueueId: queueId, allowedOrigins: [site.origin], prechatFields: [] });
+      const res = await h.post(admin, '/widgets', {
+        name: 'Bench',
+        callQueueId: queueId,
+        allowedOrigins: [site.origin],
+        prechatFields: [],
+      });
       publicId = res.json().publicId;
       await h.setState(agent, 'available');
 
@@ -89,21 +102,34 @@ if (!process.env.VITEST) {
         const answered = Date.now();
         await h.phones.answer(phone);
         const talk = await h.phones.talk(phone, 'tone:1000');
-        await until('audio in the page', async () => {
-          const s = await page.evaluate(async () => {
-            const pc = (window as unknown as { calldockCall?: { peerConnection?: RTCPeerConnection } }).calldockCall?.peerConnection;
-            let bytes = 0;
-            let energy = 0;
-            (await pc?.getStats())?.forEach((r: { type: string; kind?: string; bytesReceived?: number; totalAudioEnergy?: number }) => {
-              if (r.type === 'inbound-rtp' && r.kind === 'audio') {
-                bytes += r.bytesReceived ?? 0;
-                energy += r.totalAudioEnergy ?? 0;
-              }
+        await until(
+          'audio in the page',
+          async () => {
+            const s = await page.evaluate(async () => {
+              const pc = (
+                window as unknown as { calldockCall?: { peerConnection?: RTCPeerConnection } }
+              ).calldockCall?.peerConnection;
+              let bytes = 0;
+              let energy = 0;
+              (await pc?.getStats())?.forEach(
+                (r: {
+                  type: string;
+                  kind?: string;
+                  bytesReceived?: number;
+                  totalAudioEnergy?: number;
+                }) => {
+                  if (r.type === 'inbound-rtp' && r.kind === 'audio') {
+                    bytes += r.bytesReceived ?? 0;
+                    energy += r.totalAudioEnergy ?? 0;
+                  }
+                },
+              );
+              return { bytes, energy };
             });
-            return { bytes, energy };
-          });
-          return s.bytes > 0 && s.energy > 0 ? true : undefined;
-        }, 10_000);
+            return s.bytes > 0 && s.energy > 0 ? true : undefined;
+          },
+          10_000,
+        );
         audio.push(Date.now() - answered);
         await talk.stop();
         await h.phones.hangup(phone);

@@ -26,16 +26,19 @@ const HEARD = 0.02;
 /** Inbound audio of the page's call: bytes received and the energy of what it played. */
 async function inbound(page: Page): Promise<{ bytes: number; energy: number }> {
   return page.evaluate(async () => {
-    const pc = (window as unknown as { calldockCall?: { peerConnection?: RTCPeerConnection } }).calldockCall?.peerConnection;
+    const pc = (window as unknown as { calldockCall?: { peerConnection?: RTCPeerConnection } })
+      .calldockCall?.peerConnection;
     if (!pc) return { bytes: 0, energy: 0 };
     let bytes = 0;
     let energy = 0;
-    (await pc.getStats()).forEach((s: { type: string; kind?: string; bytesReceived?: number; totalAudioEnergy?: number }) => {
-      if (s.type === 'inbound-rtp' && s.kind === 'audio') {
-        bytes += s.bytesReceived ?? 0;
-        energy += s.totalAudioEnergy ?? 0;
-      }
-    });
+    (await pc.getStats()).forEach(
+      (s: { type: string; kind?: string; bytesReceived?: number; totalAudioEnergy?: number }) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+          bytes += s.bytesReceived ?? 0;
+          energy += s.totalAudioEnergy ?? 0;
+        }
+      },
+    );
     return { bytes, energy };
   });
 }
@@ -46,14 +49,17 @@ describe('website widget in a browser', () => {
   let base: string;
   let agent: TestAgent;
   let publicId = '';
-  const snippet = () => `<!doctype html><html><head><title>Shop</title></head><body><h1>Our shop</h1>
+  const snippet =
+    () => `<!doctype html><html><head><title>Shop</title></head><body><h1>Our shop</h1>
 <script src="${base}/widget.js?id=${publicId}" async></script></body></html>`;
   let site: Awaited<ReturnType<typeof thirdPartySite>>;
   let foreign: Awaited<ReturnType<typeof thirdPartySite>>;
 
   beforeAll(async () => {
     if (!existsSync(path.join(WIDGET_DIST, 'call.js'))) {
-      execFileSync(process.execPath, [path.join(WIDGET_DIST, '../build.mjs')], { stdio: 'inherit' });
+      execFileSync(process.execPath, [path.join(WIDGET_DIST, '../build.mjs')], {
+        stdio: 'inherit',
+      });
     }
     await h.start();
     await h.app.listen({ port: 0, host: '127.0.0.1' });
@@ -61,9 +67,17 @@ describe('website widget in a browser', () => {
     site = await thirdPartySite(snippet);
     foreign = await thirdPartySite(snippet);
     agent = await h.agent();
-    const queueId = await createQueue(h.db, h.tenantId, { members: [{ userId: agent.id }], ringTimeoutSeconds: 20 });
+    const queueId = await createQueue(h.db, h.tenantId, {
+      members: [{ userId: agent.id }],
+      ringTimeoutSeconds: 20,
+    });
     const admin = await tokenFor(h.app, await createUser(h.db, h.tenantId, 'tenant_admin'));
-    const res = await h.post(admin, '/widgets', { name: 'Shop widget', label: 'Talk to us', callQueueId: queueId, allowedOrigins: [site.origin] });
+    const res = await h.post(admin, '/widgets', {
+      name: 'Shop widget',
+      label: 'Talk to us',
+      callQueueId: queueId,
+      allowedOrigins: [site.origin],
+    });
     expect(res.statusCode, res.body).toBe(201);
     publicId = res.json().publicId;
     await h.setState(agent, 'available');
@@ -102,18 +116,28 @@ describe('website widget in a browser', () => {
     // Agent → visitor: the page receives audio with energy.
     const talking = await h.phones.talk(agentPhone, 'tone:1000');
     const before = await inbound(page);
-    const after = await until('audio to reach the page', async () => {
-      const now = await inbound(page);
-      return now.bytes > before.bytes + 2_000 && now.energy > 0 ? now : undefined;
-    }, 10_000);
+    const after = await until(
+      'audio to reach the page',
+      async () => {
+        const now = await inbound(page);
+        return now.bytes > before.bytes + 2_000 && now.energy > 0 ? now : undefined;
+      },
+      10_000,
+    );
     expect(after.energy).toBeGreaterThan(0);
     await talking.stop();
     // Visitor → agent: the desk phone hears the page's 440 Hz microphone.
     const heard = await h.phones.hear(agentPhone, 2);
     expect(toneLevel(heard, 440)).toBeGreaterThan(HEARD);
 
-    const ticket = await h.db.selectFrom('widgetCallTickets').selectAll().where('callLinkedid', '=', call.id).executeTakeFirstOrThrow();
-    expect(await h.main.request('GET', `/endpoints/PJSIP/${ticket.endpointId}`)).toMatchObject({ resource: ticket.endpointId });
+    const ticket = await h.db
+      .selectFrom('widgetCallTickets')
+      .selectAll()
+      .where('callLinkedid', '=', call.id)
+      .executeTakeFirstOrThrow();
+    expect(await h.main.request('GET', `/endpoints/PJSIP/${ticket.endpointId}`)).toMatchObject({
+      resource: ticket.endpointId,
+    });
 
     await page.getByRole('button', { name: 'Hang up' }).first().click();
     await page.locator('p[data-state="ended"]').waitFor({ timeout: 10_000 });
@@ -130,7 +154,10 @@ describe('website widget in a browser', () => {
     expect(cdr.answeredAt).not.toBeNull();
     // The short-lived endpoint is gone from Asterisk.
     await until('the widget endpoint to leave Asterisk', async () =>
-      h.main.request('GET', `/endpoints/PJSIP/${ticket.endpointId}`).then(() => undefined, (err: Error) => (/404/.test(err.message) ? true : undefined)),
+      h.main.request('GET', `/endpoints/PJSIP/${ticket.endpointId}`).then(
+        () => undefined,
+        (err: Error) => (/404/.test(err.message) ? true : undefined),
+      ),
     );
     await page.close();
   }, 90_000);
@@ -140,20 +167,30 @@ describe('website widget in a browser', () => {
     const page = await browser.context.newPage();
     // The browser refuses the config answer (no CORS for this origin): the request fails.
     const config = Promise.race([
-      page.waitForEvent('requestfailed', { predicate: (r) => r.url().includes('/config'), timeout: 10_000 }),
+      page.waitForEvent('requestfailed', {
+        predicate: (r) => r.url().includes('/config'),
+        timeout: 10_000,
+      }),
       page.waitForResponse((r) => r.url().includes('/config'), { timeout: 10_000 }),
     ]);
     await page.goto(`${foreign.origin}/`);
     await config;
     expect(await page.locator('#calldock-widget').count()).toBe(0);
-    const outcome = await page.evaluate(async ({ base, publicId }) => {
-      try {
-        const r = await fetch(`${base}/api/v1/widgets/${publicId}/calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-        return `status ${r.status}`;
-      } catch {
-        return 'blocked';
-      }
-    }, { base, publicId });
+    const outcome = await page.evaluate(
+      async ({ base, publicId }) => {
+        try {
+          const r = await fetch(`${base}/api/v1/widgets/${publicId}/calls`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{}',
+          });
+          return `status ${r.status}`;
+        } catch {
+          return 'blocked';
+        }
+      },
+      { base, publicId },
+    );
     expect(outcome).toBe('blocked');
     const after = await h.db.selectFrom('widgetCallTickets').select('id').execute();
     expect(after.length).toBe(before.length);
@@ -163,18 +200,29 @@ describe('website widget in a browser', () => {
   it('meets 429 with Retry-After when the ticket endpoint is hammered', async () => {
     const page = await browser.context.newPage();
     await page.goto(`${site.origin}/`);
-    const results = await page.evaluate(async ({ base, publicId }) => {
-      const out: Array<{ status: number; retryAfter: string | null }> = [];
-      for (let i = 0; i < 15; i++) {
-        const r = await fetch(`${base}/api/v1/widgets/${publicId}/calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-        out.push({ status: r.status, retryAfter: r.headers.get('retry-after') });
-      }
-      return out;
-    }, { base, publicId });
+    const results = await page.evaluate(
+      async ({ base, publicId }) => {
+        const out: Array<{ status: number; retryAfter: string | null }> = [];
+        for (let i = 0; i < 15; i++) {
+          const r = await fetch(`${base}/api/v1/widgets/${publicId}/calls`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{}',
+          });
+          out.push({ status: r.status, retryAfter: r.headers.get('retry-after') });
+        }
+        return out;
+      },
+      { base, publicId },
+    );
     const limited = results.filter((r) => r.status === 429);
     expect(limited.length).toBeGreaterThan(0);
     expect(Number(limited[0]!.retryAfter)).toBeGreaterThan(0);
-    await h.db.updateTable('widgetCallTickets').set({ expiresAt: new Date(Date.now() - 1000) }).where('usedAt', 'is', null).execute();
+    await h.db
+      .updateTable('widgetCallTickets')
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where('usedAt', 'is', null)
+      .execute();
     await h.app.widgetCalls.calls.sweep();
     await page.close();
   }, 30_000);
@@ -184,7 +232,12 @@ describe('website widget in a browser', () => {
     const second = await h.agent({ displayName: 'Bea Agent' });
     const chatQueue = await createQueue(h.db, h.tenantId, { members: [{ userId: first.id }] });
     const admin = await tokenFor(h.app, await createUser(h.db, h.tenantId, 'tenant_admin'));
-    const res = await h.post(admin, '/widgets', { name: 'Chat widget', callEnabled: false, chatQueueId: chatQueue, allowedOrigins: [site.origin] });
+    const res = await h.post(admin, '/widgets', {
+      name: 'Chat widget',
+      callEnabled: false,
+      chatQueueId: chatQueue,
+      allowedOrigins: [site.origin],
+    });
     expect(res.statusCode, res.body).toBe(201);
     publicId = res.json().publicId;
     await h.setState(first, 'available');
@@ -193,10 +246,14 @@ describe('website widget in a browser', () => {
     const staffToken = await tokenFor(h.app, first);
     const events: Array<{ topic: string; data: Record<string, unknown> }> = [];
     const ws = new WebSocket(`${base.replace('http', 'ws')}/api/v1/ws?access_token=${staffToken}`);
-    ws.on('message', (raw: Buffer) => events.push(JSON.parse(raw.toString()) as (typeof events)[number]));
+    ws.on('message', (raw: Buffer) =>
+      events.push(JSON.parse(raw.toString()) as (typeof events)[number]),
+    );
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     const event = (topic: string, match: (d: Record<string, unknown>) => boolean) =>
-      until(`${topic} on the staff socket`, async () => events.find((e) => e.topic === topic && match(e.data)));
+      until(`${topic} on the staff socket`, async () =>
+        events.find((e) => e.topic === topic && match(e.data)),
+      );
 
     const page = await browser.context.newPage();
     await page.goto(`${site.origin}/help`);
@@ -204,8 +261,15 @@ describe('website widget in a browser', () => {
     await page.getByRole('button', { name: 'Chat' }).click();
     await page.locator('input[name="name"]').fill('Vera Visitor');
     await page.getByRole('button', { name: 'Start chat' }).click();
-    await page.locator('p[data-state="active"]', { hasText: 'Ada Agent' }).waitFor({ timeout: 10_000 });
-    const chat = await h.db.selectFrom('chats').selectAll().where('visitorName', '=', 'Vera Visitor').where('assignedUserId', '=', first.id).executeTakeFirstOrThrow();
+    await page
+      .locator('p[data-state="active"]', { hasText: 'Ada Agent' })
+      .waitFor({ timeout: 10_000 });
+    const chat = await h.db
+      .selectFrom('chats')
+      .selectAll()
+      .where('visitorName', '=', 'Vera Visitor')
+      .where('assignedUserId', '=', first.id)
+      .executeTakeFirstOrThrow();
 
     // Visitor types: the staff side sees it, then the message.
     await page.locator('input[name="chat"]').pressSequentially('Hello, my order is late');
@@ -216,11 +280,20 @@ describe('website widget in a browser', () => {
 
     // Staff types and answers: the visitor sees the indicator, the answer, and the read mark.
     const api = (path: string, payload: object) =>
-      h.app.inject({ method: 'POST', url: `/api/v1/chats/${chat.id}${path}`, headers: bearer(staffToken), payload });
+      h.app.inject({
+        method: 'POST',
+        url: `/api/v1/chats/${chat.id}${path}`,
+        headers: bearer(staffToken),
+        payload,
+      });
     expect((await api('/typing', { typing: true })).statusCode).toBe(204);
     await page.locator('p.typing:not([hidden])').waitFor({ timeout: 5_000 });
-    expect((await api('/messages', { body: 'Sorry about that, let me look' })).statusCode).toBe(201);
-    await page.locator('p[data-sender="staff"]', { hasText: 'Sorry about that' }).waitFor({ timeout: 5_000 });
+    expect((await api('/messages', { body: 'Sorry about that, let me look' })).statusCode).toBe(
+      201,
+    );
+    await page
+      .locator('p[data-sender="staff"]', { hasText: 'Sorry about that' })
+      .waitFor({ timeout: 5_000 });
     expect(await page.locator('p.typing').isHidden()).toBe(true);
     expect((await api('/read', { upTo: Number(sent.data.id) })).statusCode).toBe(204);
     await page.locator('p.seen:not([hidden])').waitFor({ timeout: 5_000 });
@@ -230,16 +303,28 @@ describe('website widget in a browser', () => {
     // Transfer to a colleague: the visitor is told who they talk to now.
     const moved = await api('/transfer', { userId: second.id });
     expect(moved.statusCode, moved.body).toBe(200);
-    await page.locator('p[data-state="active"]', { hasText: 'Bea Agent' }).waitFor({ timeout: 5_000 });
+    await page
+      .locator('p[data-state="active"]', { hasText: 'Bea Agent' })
+      .waitFor({ timeout: 5_000 });
     expect(moved.json().assignedUserId).toBe(second.id);
 
     // Reload: same browser, same chat, whole history.
     await page.reload();
     await page.locator('#calldock-widget button.b').click({ timeout: 10_000 });
     await page.getByRole('button', { name: 'Chat' }).click();
-    await page.locator('p[data-sender="visitor"]', { hasText: 'Hello, my order is late' }).waitFor({ timeout: 10_000 });
-    await page.locator('p[data-sender="staff"]', { hasText: 'Sorry about that' }).waitFor({ timeout: 5_000 });
-    expect(await h.db.selectFrom('chats').select('id').where('visitorName', '=', 'Vera Visitor').execute()).toHaveLength(1);
+    await page
+      .locator('p[data-sender="visitor"]', { hasText: 'Hello, my order is late' })
+      .waitFor({ timeout: 10_000 });
+    await page
+      .locator('p[data-sender="staff"]', { hasText: 'Sorry about that' })
+      .waitFor({ timeout: 5_000 });
+    expect(
+      await h.db
+        .selectFrom('chats')
+        .select('id')
+        .where('visitorName', '=', 'Vera Visitor')
+        .execute(),
+    ).toHaveLength(1);
     ws.close();
     await page.close();
   }, 60_000);

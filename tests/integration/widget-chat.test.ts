@@ -21,11 +21,23 @@ describe('widget chat: capacity, tokens, inbox', () => {
     admin = await tokenFor(h.app, await createUser(h.db, h.tenantId, 'tenant_admin'));
     ada = await h.agent();
     bea = await h.agent();
-    const queueId = await createQueue(h.db, h.tenantId, { members: [{ userId: ada.id }, { userId: bea.id }] });
-    const res = await h.post(admin, '/widgets', { name: 'Help', callEnabled: false, chatQueueId: queueId, allowedOrigins: [SITE] });
+    const queueId = await createQueue(h.db, h.tenantId, {
+      members: [{ userId: ada.id }, { userId: bea.id }],
+    });
+    const res = await h.post(admin, '/widgets', {
+      name: 'Help',
+      callEnabled: false,
+      chatQueueId: queueId,
+      allowedOrigins: [SITE],
+    });
     expect(res.statusCode, res.body).toBe(201);
     publicId = res.json().publicId;
-    const settings = await h.app.inject({ method: 'PUT', url: '/api/v1/chat-settings', headers: bearer(admin), payload: { maxChatsPerAgent: 1, chatDuringCall: false } });
+    const settings = await h.app.inject({
+      method: 'PUT',
+      url: '/api/v1/chat-settings',
+      headers: bearer(admin),
+      payload: { maxChatsPerAgent: 1, chatDuringCall: false },
+    });
     expect(settings.json()).toEqual({ maxChatsPerAgent: 1, chatDuringCall: false });
   }, 60_000);
 
@@ -34,7 +46,12 @@ describe('widget chat: capacity, tokens, inbox', () => {
   });
 
   const startChat = (name: string, origin = SITE) =>
-    h.app.inject({ method: 'POST', url: `/api/v1/widgets/${publicId}/chats`, headers: { origin }, payload: { name } });
+    h.app.inject({
+      method: 'POST',
+      url: `/api/v1/widgets/${publicId}/chats`,
+      headers: { origin },
+      payload: { name },
+    });
 
   it('gives each person up to N chats, none to a person on a call, and queues the rest', async () => {
     await h.setState(ada, 'available');
@@ -52,7 +69,9 @@ describe('widget chat: capacity, tokens, inbox', () => {
     expect((await h.app.chats.get(h.tenantId, second.json().chat.id)).status).toBe('waiting');
     // The call goes elsewhere: she is free, and the waiting chat comes to her.
     h.app.agents.apply(bea.id, { type: 'offer_cancelled' });
-    await expect.poll(async () => (await h.app.chats.get(h.tenantId, second.json().chat.id)).assignedUserId).toBe(bea.id);
+    await expect
+      .poll(async () => (await h.app.chats.get(h.tenantId, second.json().chat.id)).assignedUserId)
+      .toBe(bea.id);
   });
 
   it('refuses other origins, and a visitor token opens only its own chat', async () => {
@@ -67,14 +86,28 @@ describe('widget chat: capacity, tokens, inbox', () => {
   });
 
   it('shows agents only their own chats; supervisors and admins all', async () => {
-    const mine = await h.app.inject({ url: '/api/v1/chats?status=active', headers: bearer(await tokenFor(h.app, ada)) });
-    expect(mine.json().items.every((c: { assignedUserId: number }) => c.assignedUserId === ada.id)).toBe(true);
+    const mine = await h.app.inject({
+      url: '/api/v1/chats?status=active',
+      headers: bearer(await tokenFor(h.app, ada)),
+    });
+    expect(
+      mine.json().items.every((c: { assignedUserId: number }) => c.assignedUserId === ada.id),
+    ).toBe(true);
     const all = await h.app.inject({ url: '/api/v1/chats', headers: bearer(admin) });
     expect(all.json().items.length).toBeGreaterThanOrEqual(3);
-    const other = all.json().items.find((c: { assignedUserId: number | null }) => c.assignedUserId !== ada.id);
-    const denied = await h.app.inject({ url: `/api/v1/chats/${other.id}`, headers: bearer(await tokenFor(h.app, ada)) });
+    const other = all
+      .json()
+      .items.find((c: { assignedUserId: number | null }) => c.assignedUserId !== ada.id);
+    const denied = await h.app.inject({
+      url: `/api/v1/chats/${other.id}`,
+      headers: bearer(await tokenFor(h.app, ada)),
+    });
     expect(denied.statusCode).toBe(404);
-    const closed = await h.app.inject({ method: 'POST', url: `/api/v1/chats/${other.id}/close`, headers: bearer(admin) });
+    const closed = await h.app.inject({
+      method: 'POST',
+      url: `/api/v1/chats/${other.id}/close`,
+      headers: bearer(admin),
+    });
     expect(closed.json().status).toBe('closed');
   });
 });

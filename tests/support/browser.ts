@@ -18,7 +18,10 @@ export function toneWav(hz: number, seconds = 30, sampleRate = 48_000): Buffer {
   const samples = seconds * sampleRate;
   const data = Buffer.alloc(samples * 2);
   for (let i = 0; i < samples; i++) {
-    data.writeInt16LE(Math.round(Math.sin((2 * Math.PI * hz * i) / sampleRate) * 0.5 * 32767), i * 2);
+    data.writeInt16LE(
+      Math.round(Math.sin((2 * Math.PI * hz * i) / sampleRate) * 0.5 * 32767),
+      i * 2,
+    );
   }
   const header = Buffer.alloc(44);
   header.write('RIFF', 0);
@@ -72,7 +75,9 @@ export async function launchBrowser(toneHz = 440): Promise<Browser> {
   return {
     context,
     close: async () => {
-      const pid = (context.browser() as unknown as { process?: () => { pid?: number } } | null)?.process?.()?.pid;
+      const pid = (
+        context.browser() as unknown as { process?: () => { pid?: number } } | null
+      )?.process?.()?.pid;
       await Promise.race([context.close(), new Promise((r) => setTimeout(r, 5_000))]);
       if (pid) {
         try {
@@ -87,7 +92,9 @@ export async function launchBrowser(toneHz = 440): Promise<Browser> {
 }
 
 /** A customer's website: serves `html()` at every path, on an origin of its own. */
-export async function thirdPartySite(html: () => string): Promise<{ origin: string; close(): Promise<void> }> {
+export async function thirdPartySite(
+  html: () => string,
+): Promise<{ origin: string; close(): Promise<void> }> {
   const server: Server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(html());

@@ -17,7 +17,11 @@ const CSS = `:host{all:initial}*{box-sizing:border-box;font:14px/1.4 system-ui,s
 input,textarea{width:100%;margin:4px 0;padding:6px;border:1px solid #bbb;border-radius:6px}img{max-height:32px}
 .m{color:#a00}.s{color:#555}[hidden]{display:none}`;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...kids: Array<Node | string>): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Record<string, unknown> = {},
+  ...kids: Array<Node | string>
+): HTMLElementTagNameMap[K] {
   const node: HTMLElementTagNameMap[K] = Object.assign(document.createElement(tag), props);
   node.append(...kids);
   return node;
@@ -67,12 +71,34 @@ async function boot(): Promise<void> {
   function prechat(kind: 'call' | 'chat'): void {
     const fields = config.prechatFields;
     // A chat this browser already has (its token in localStorage) resumes with its history.
-    if (fields.length === 0 || (kind === 'chat' && localStorage.getItem(`calldock-chat:${config.id}`))) return void open(kind);
+    if (
+      fields.length === 0 ||
+      (kind === 'chat' && localStorage.getItem(`calldock-chat:${config.id}`))
+    )
+      return void open(kind);
     const form = el('form');
     for (const f of fields) {
-      form.append(el('label', {}, f.label, el('input', { name: f.name, type: f.type, required: f.required, value: visitor[f.name] ?? '' })));
+      form.append(
+        el(
+          'label',
+          {},
+          f.label,
+          el('input', {
+            name: f.name,
+            type: f.type,
+            required: f.required,
+            value: visitor[f.name] ?? '',
+          }),
+        ),
+      );
     }
-    form.append(el('button', { className: 'a', type: 'submit', textContent: kind === 'call' ? 'Start call' : 'Start chat' }));
+    form.append(
+      el('button', {
+        className: 'a',
+        type: 'submit',
+        textContent: kind === 'call' ? 'Start call' : 'Start chat',
+      }),
+    );
     (form.lastChild as HTMLElement).style.background = config.color;
     form.onsubmit = (e) => {
       e.preventDefault();
@@ -85,19 +111,32 @@ async function boot(): Promise<void> {
   async function open(kind: 'call' | 'chat'): Promise<void> {
     panel.replaceChildren(el('p', { className: 's', textContent: 'Loading…' }));
     try {
-      const ui = (await import(/* @vite-ignore */ `${base}/widget/${kind}.js`)) as { start(ctx: UiContext): void };
+      const ui = (await import(/* @vite-ignore */ `${base}/widget/${kind}.js`)) as {
+        start(ctx: UiContext): void;
+      };
       ui.start(ctx);
     } catch {
-      panel.replaceChildren(el('p', { className: 'm', textContent: 'Could not load. Check your connection.' }), action('Retry', () => void open(kind)));
+      panel.replaceChildren(
+        el('p', { className: 'm', textContent: 'Could not load. Check your connection.' }),
+        action('Retry', () => void open(kind)),
+      );
     }
   }
 
   function offline(note?: string): void {
     const form = el('form');
     form.append(
-      el('p', { textContent: note ?? 'We are not available right now. Leave a message and we will get back to you.' }),
+      el('p', {
+        textContent:
+          note ?? 'We are not available right now. Leave a message and we will get back to you.',
+      }),
       el('input', { name: 'name', placeholder: 'Name', value: visitor.name ?? '' }),
-      el('input', { name: 'email', type: 'email', placeholder: 'Email', value: visitor.email ?? '' }),
+      el('input', {
+        name: 'email',
+        type: 'email',
+        placeholder: 'Email',
+        value: visitor.email ?? '',
+      }),
       el('textarea', { name: 'message', placeholder: 'Message', required: true }),
       action('Send', () => undefined),
     );
@@ -110,7 +149,14 @@ async function boot(): Promise<void> {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ ...body, pageUrl: location.href }),
       }).catch(() => undefined);
-      panel.replaceChildren(el('p', { className: r?.ok ? 's' : 'm', textContent: r?.ok ? 'Thank you, we got your message.' : 'Sending failed; please try again later.' }));
+      panel.replaceChildren(
+        el('p', {
+          className: r?.ok ? 's' : 'm',
+          textContent: r?.ok
+            ? 'Thank you, we got your message.'
+            : 'Sending failed; please try again later.',
+        }),
+      );
     };
     panel.append(form);
   }

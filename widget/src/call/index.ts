@@ -28,7 +28,11 @@ interface Debug {
 const debug: Debug = { state: 'idle' };
 (window as unknown as { calldockCall: Debug }).calldockCall = debug;
 
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...kids: Array<Node | string>): HTMLElementTagNameMap[K] {
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Record<string, unknown> = {},
+  ...kids: Array<Node | string>
+): HTMLElementTagNameMap[K] {
   const node: HTMLElementTagNameMap[K] = Object.assign(document.createElement(tag), props);
   node.append(...kids);
   return node;
@@ -70,7 +74,12 @@ class CallUi {
   private problem(state: string, text: string): void {
     this.cleanup();
     this.status.className = 'm';
-    this.show(state, text, this.button('Retry', () => this.begin()), this.button('Close', () => this.ctx.close()));
+    this.show(
+      state,
+      text,
+      this.button('Retry', () => this.begin()),
+      this.button('Close', () => this.ctx.close()),
+    );
   }
 
   begin(): void {
@@ -86,7 +95,10 @@ class CallUi {
       const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
       stream.getTracks().forEach((t) => t.stop());
     } catch {
-      return this.problem('mic_denied', 'We cannot use your microphone. Allow it for this site in your browser, then retry.');
+      return this.problem(
+        'mic_denied',
+        'We cannot use your microphone. Allow it for this site in your browser, then retry.',
+      );
     }
     this.show('ticket', 'Connecting…');
     let res: Response;
@@ -94,7 +106,11 @@ class CallUi {
       res = await fetch(`${this.ctx.base}/api/v1/widgets/${this.ctx.config.id}/calls`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ pageUrl: location.href, name: this.ctx.visitor.name || undefined, email: this.ctx.visitor.email || undefined }),
+        body: JSON.stringify({
+          pageUrl: location.href,
+          name: this.ctx.visitor.name || undefined,
+          email: this.ctx.visitor.email || undefined,
+        }),
       });
     } catch {
       return this.problem('network', 'No connection. Check your network, then retry.');
@@ -103,7 +119,11 @@ class CallUi {
       const body = (await res.json().catch(() => ({}))) as { error?: { code?: string } };
       if (body.error?.code === 'WIDGET_OFFLINE') return this.ctx.offline();
     }
-    if (res.status === 429) return this.problem('rate_limited', `Too many calls from here. Try again in ${res.headers.get('retry-after') ?? 'a few'} seconds.`);
+    if (res.status === 429)
+      return this.problem(
+        'rate_limited',
+        `Too many calls from here. Try again in ${res.headers.get('retry-after') ?? 'a few'} seconds.`,
+      );
     if (!res.ok) return this.problem('refused', 'Calling is not available right now.');
     this.ticket = (await res.json()) as Ticket;
     debug.ticket = this.ticket.ticket;
@@ -124,7 +144,8 @@ class CallUi {
     });
     this.ua = ua;
     ua.transport.onDisconnect = (error) => {
-      if (error && !this.ended) this.problem('network_lost', 'The connection dropped. Check your network, then retry.');
+      if (error && !this.ended)
+        this.problem('network_lost', 'The connection dropped. Check your network, then retry.');
     };
     try {
       await ua.start();
@@ -132,13 +153,19 @@ class CallUi {
       return this.problem('network', 'Could not reach the call service. Retry in a moment.');
     }
     const target = UserAgent.makeURI(ticket.sip.target)!;
-    const inviter = new Inviter(ua, target, { sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } } });
+    const inviter = new Inviter(ua, target, {
+      sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } },
+    });
     this.session = inviter;
     inviter.stateChange.addListener((state) => {
       if (state === SessionState.Established) this.established();
       if (state === SessionState.Terminated) this.terminated();
     });
-    this.show('calling', 'Calling…', this.button('Hang up', () => this.hangup()));
+    this.show(
+      'calling',
+      'Calling…',
+      this.button('Hang up', () => this.hangup()),
+    );
     try {
       await inviter.invite();
     } catch {
@@ -156,7 +183,12 @@ class CallUi {
       this.audio.srcObject = stream;
       void this.audio.play().catch(() => undefined);
     }
-    this.show('queued', 'Waiting for the next available person…', ...this.inCallControls(), this.callbackForm());
+    this.show(
+      'queued',
+      'Waiting for the next available person…',
+      ...this.inCallControls(),
+      this.callbackForm(),
+    );
     this.poll = window.setInterval(() => void this.refresh(), 1500);
     void this.refresh();
   }
@@ -171,33 +203,58 @@ class CallUi {
     const keypad = h('div', { hidden: true });
     for (const digit of '123456789*0#') {
       const key = this.button(digit, () => {
-        const sdh = this.session?.sessionDescriptionHandler as SessionDescriptionHandler | undefined;
+        const sdh = this.session?.sessionDescriptionHandler as
+          SessionDescriptionHandler | undefined;
         sdh?.sendDtmf(digit);
       });
       key.dataset.action = `key-${digit}`;
       keypad.append(key);
     }
-    return [mute, this.button('Keypad', () => (keypad.hidden = !keypad.hidden)), this.button('Hang up', () => this.hangup()), keypad];
+    return [
+      mute,
+      this.button('Keypad', () => (keypad.hidden = !keypad.hidden)),
+      this.button('Hang up', () => this.hangup()),
+      keypad,
+    ];
   }
 
   private callbackForm(): HTMLElement {
     const form = h('form', { className: 'cb' });
     const input = h('input', { name: 'number', type: 'tel', placeholder: 'Your phone number' });
-    const submit = h('button', { className: 'a', type: 'submit', textContent: 'Call me back instead' });
+    const submit = h('button', {
+      className: 'a',
+      type: 'submit',
+      textContent: 'Call me back instead',
+    });
     submit.style.background = this.ctx.config.color;
-    form.append(h('p', { className: 's', textContent: 'Rather not wait? We can call you back and you keep your place.' }), input, submit);
+    form.append(
+      h('p', {
+        className: 's',
+        textContent: 'Rather not wait? We can call you back and you keep your place.',
+      }),
+      input,
+      submit,
+    );
     form.onsubmit = async (e) => {
       e.preventDefault();
-      const res = await fetch(`${this.ctx.base}/api/v1/widget-calls/${this.ticket!.ticket}/callback`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ number: input.value }),
-      }).catch(() => undefined);
-      const answer = (await res?.json().catch(() => undefined)) as { keepsPlace?: boolean } | undefined;
+      const res = await fetch(
+        `${this.ctx.base}/api/v1/widget-calls/${this.ticket!.ticket}/callback`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ number: input.value }),
+        },
+      ).catch(() => undefined);
+      const answer = (await res?.json().catch(() => undefined)) as
+        { keepsPlace?: boolean } | undefined;
       form.replaceChildren(
         h('p', {
           className: res?.ok ? 's' : 'm',
-          textContent: !res?.ok ? 'That did not work; please check the number.' : answer?.keepsPlace ? 'We will call you back. You can hang up now.' : 'Noted. Please stay on the line for now.',
+          textContent: !res?.ok
+            ? 'That did not work; please check the number.'
+            : answer?.keepsPlace
+              ? 'We will call you back. You can hang up now.'
+              : 'Noted. Please stay on the line for now.',
         }),
       );
       if (res?.ok && answer?.keepsPlace) this.hangup();
@@ -207,14 +264,19 @@ class CallUi {
 
   private async refresh(): Promise<void> {
     if (!this.ticket || this.ended) return;
-    const res = await fetch(`${this.ctx.base}/api/v1/widget-calls/${this.ticket.ticket}`).catch(() => undefined);
+    const res = await fetch(`${this.ctx.base}/api/v1/widget-calls/${this.ticket.ticket}`).catch(
+      () => undefined,
+    );
     if (!res?.ok) return;
     const status = (await res.json()) as { state: string; position: number | null };
     if (status.state === 'queued' && status.position !== null) {
       debug.state = 'queued';
       this.status.dataset.state = 'queued';
       this.status.dataset.position = String(status.position);
-      this.status.textContent = status.position === 1 ? 'You are next in line.' : `You are number ${status.position} in line.`;
+      this.status.textContent =
+        status.position === 1
+          ? 'You are next in line.'
+          : `You are number ${status.position} in line.`;
     } else if (status.state === 'connected' && !this.connectedAt) {
       this.connectedAt = Date.now();
       debug.state = 'connected';
@@ -233,7 +295,8 @@ class CallUi {
     this.ended = true;
     const s = this.session;
     if (s?.state === SessionState.Established) void s.bye().catch(() => undefined);
-    else if (s instanceof Inviter && s.state === SessionState.Establishing) void s.cancel().catch(() => undefined);
+    else if (s instanceof Inviter && s.state === SessionState.Establishing)
+      void s.cancel().catch(() => undefined);
     this.finish();
   }
 
@@ -246,7 +309,11 @@ class CallUi {
   private finish(): void {
     this.cleanup();
     this.status.className = 's';
-    this.show('ended', 'Call ended. Thank you!', this.button('Close', () => this.ctx.close()));
+    this.show(
+      'ended',
+      'Call ended. Thank you!',
+      this.button('Close', () => this.ctx.close()),
+    );
   }
 
   private cleanup(): void {

@@ -14,14 +14,23 @@ interface Message {
 }
 
 type Incoming =
-  | { type: 'history'; chat: { status: string; staffReadId: number }; agentName: string | null; messages: Message[] }
+  | {
+      type: 'history';
+      chat: { status: string; staffReadId: number };
+      agentName: string | null;
+      messages: Message[];
+    }
   | { type: 'message'; message: Message }
   | { type: 'typing'; typing: boolean }
   | { type: 'read'; upTo: number }
   | { type: 'status'; status: string; agentName: string | null }
   | { type: 'error'; message: string };
 
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...kids: Array<Node | string>): HTMLElementTagNameMap[K] {
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Record<string, unknown> = {},
+  ...kids: Array<Node | string>
+): HTMLElementTagNameMap[K] {
   const node: HTMLElementTagNameMap[K] = Object.assign(document.createElement(tag), props);
   node.append(...kids);
   return node;
@@ -37,7 +46,11 @@ class ChatUi {
   private readonly status = h('p', { className: 's' });
   private readonly list = h('div', { className: 'msgs' });
   private readonly typing = h('p', { className: 's typing', hidden: true, textContent: 'Typing…' });
-  private readonly input = h('input', { name: 'chat', placeholder: 'Type a message', autocomplete: 'off' });
+  private readonly input = h('input', {
+    name: 'chat',
+    placeholder: 'Type a message',
+    autocomplete: 'off',
+  });
   private readonly seen = h('p', { className: 's seen', hidden: true, textContent: 'Seen' });
   private typingTimer: number | undefined;
   private typingSent = false;
@@ -72,7 +85,11 @@ class ChatUi {
       const res = await fetch(`${this.ctx.base}/api/v1/widgets/${this.ctx.config.id}/chats`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ name: this.ctx.visitor.name || undefined, email: this.ctx.visitor.email || undefined, pageUrl: location.href }),
+        body: JSON.stringify({
+          name: this.ctx.visitor.name || undefined,
+          email: this.ctx.visitor.email || undefined,
+          pageUrl: location.href,
+        }),
       }).catch(() => undefined);
       if (!res?.ok) return this.show('failed', 'Chat is not available right now.');
       token = ((await res.json()) as { token: string }).token;
@@ -131,7 +148,8 @@ class ChatUi {
   }
 
   private statusText(status: string, agentName: string | null): void {
-    if (status === 'active') this.show('active', agentName ? `You are chatting with ${agentName}` : 'Connected');
+    if (status === 'active')
+      this.show('active', agentName ? `You are chatting with ${agentName}` : 'Connected');
     else if (status === 'waiting') this.show('waiting', 'Waiting for someone to join…');
     else {
       this.show('closed', 'This chat has ended.');
@@ -145,7 +163,8 @@ class ChatUi {
         this.list.replaceChildren();
         m.messages.forEach((x) => this.add(x));
         this.statusText(m.chat.status, m.agentName);
-        if (this.lastVisitorId && m.chat.staffReadId >= this.lastVisitorId) this.seen.hidden = false;
+        if (this.lastVisitorId && m.chat.staffReadId >= this.lastVisitorId)
+          this.seen.hidden = false;
         break;
       case 'message':
         this.add(m.message);

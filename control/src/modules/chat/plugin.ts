@@ -17,9 +17,15 @@ async function chatPlugin(app: FastifyInstance): Promise<void> {
   app.decorate('chats', service);
   app.agents.on('change', (change: AgentStateChange) => {
     if (change.state.status !== AgentStatus.Available) return;
-    service.routeWaiting(change.tenantId).catch((err: unknown) => log.warn({ err }, 'chat routing failed'));
+    service
+      .routeWaiting(change.tenantId)
+      .catch((err: unknown) => log.warn({ err }, 'chat routing failed'));
   });
   app.addHook('onClose', async () => service.closeAll());
 }
 
-export default fp(chatPlugin, { name: 'chat', fastify: '5.x', dependencies: ['db', 'calls', 'realtime'] });
+export default fp(chatPlugin, {
+  name: 'chat',
+  fastify: '5.x',
+  dependencies: ['db', 'calls', 'realtime'],
+});

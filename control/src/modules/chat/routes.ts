@@ -43,12 +43,24 @@ const MessageSchema = Type.Object({
   body: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
 });
-const ChatWithMessages = Type.Composite([ChatSchema, Type.Object({ messages: Type.Array(MessageSchema) })]);
+const ChatWithMessages = Type.Composite([
+  ChatSchema,
+  Type.Object({ messages: Type.Array(MessageSchema) }),
+]);
 const Settings = Type.Object({
-  maxChatsPerAgent: Type.Integer({ minimum: 1, maximum: 20, description: 'Chats one person may hold at once' }),
-  chatDuringCall: Type.Boolean({ description: 'A person on a call may still be offered new chats' }),
+  maxChatsPerAgent: Type.Integer({
+    minimum: 1,
+    maximum: 20,
+    description: 'Chats one person may hold at once',
+  }),
+  chatDuringCall: Type.Boolean({
+    description: 'A person on a call may still be offered new chats',
+  }),
 });
-const Body = Type.Object({ body: Type.String({ minLength: 1, maxLength: 5000 }) }, { additionalProperties: false });
+const Body = Type.Object(
+  { body: Type.String({ minLength: 1, maxLength: 5000 }) },
+  { additionalProperties: false },
+);
 
 export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const chats = () => app.chats;
@@ -57,7 +69,8 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const staffChat = async (request: FastifyRequest, id: number) => {
     const auth = requireAuth(request);
     const chat = await chats().get(tenantOf(request), id);
-    if (!SUPERVISING.includes(auth.role) && chat.assignedUserId !== auth.userId) throw chatNotFound(id);
+    if (!SUPERVISING.includes(auth.role) && chat.assignedUserId !== auth.userId)
+      throw chatNotFound(id);
     return chat;
   };
 
@@ -73,19 +86,28 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return { widget, origin: origin! };
   };
 
-  app.options('/widgets/:id/chats', {
+  app.options(
+    '/widgets/:id/chats',
+    {
       config: { auth: 'public' },
-      schema: { tags, summary: 'CORS preflight: 204 for an allowed origin', params: PublicIdParams, response: { 204: Type.Null() } },
-    }, async (request, reply) => {
-    const { origin } = await allowedWidget(request, (request.params as { id: string }).id);
-    return reply
-      .header('access-control-allow-origin', origin)
-      .header('vary', 'Origin')
-      .header('access-control-allow-methods', 'POST')
-      .header('access-control-allow-headers', 'content-type')
-      .code(204)
-      .send(null);
-  });
+      schema: {
+        tags,
+        summary: 'CORS preflight: 204 for an allowed origin',
+        params: PublicIdParams,
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      const { origin } = await allowedWidget(request, (request.params as { id: string }).id);
+      return reply
+        .header('access-control-allow-origin', origin)
+        .header('vary', 'Origin')
+        .header('access-control-allow-methods', 'POST')
+        .header('access-control-allow-headers', 'content-type')
+        .code(204)
+        .send(null);
+    },
+  );
 
   app.post(
     '/widgets/:id/chats',
@@ -93,7 +115,8 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { auth: 'public' },
       schema: {
         tags,
-        summary: 'A visitor starts a chat (pre-chat form); answers a visitor token for the chat socket',
+        summary:
+          'A visitor starts a chat (pre-chat form); answers a visitor token for the chat socket',
         params: PublicIdParams,
         body: Type.Object(
           {
@@ -109,8 +132,11 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { widget, origin } = await allowedWidget(request, request.params.id);
       reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
-      await app.widgetCalls.limiter.hit([{ bucket: `widget-chat:ip:${request.ip}`, max: app.config.widget.callsPerIpPerWindow }]);
-      if (!widget.chatEnabled) throw new AppError('CHAT_NOT_OFFERED', 'This widget does not offer chat', 409);
+      await app.widgetCalls.limiter.hit([
+        { bucket: `widget-chat:ip:${request.ip}`, max: app.config.widget.callsPerIpPerWindow },
+      ]);
+      if (!widget.chatEnabled)
+        throw new AppError('CHAT_NOT_OFFERED', 'This widget does not offer chat', 409);
       const started = await chats().start(widget, request.body);
       return reply.code(201).send(started);
     },
@@ -134,27 +160,57 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
       preValidation: async (request) => {
         const { widget } = await allowedWidget(request, (request.params as { id: string }).id);
         const visitor = await chats().verifyToken((request.query as { token: string }).token);
-        if (visitor.tenantId !== widget.tenantId) throw new AppError('UNAUTHENTICATED', 'The visitor token is not valid', 401);
+        if (visitor.tenantId !== widget.tenantId)
+          throw new AppError('UNAUTHENTICATED', 'The visitor token is not valid', 401);
         (request as unknown as { visitor: typeof visitor }).visitor = visitor;
       },
     },
     async (socket, request) => {
-      const { chatId, tenantId } = (request as unknown as { visitor: { chatId: number; tenantId: number } }).visitor;
+      const { chatId, tenantId } = (
+        request as unknown as { visitor: { chatId: number; tenantId: number } }
+      ).visitor;
       chats().attach(chatId, socket);
-      const send = (m: unknown) => socket.readyState === socket.OPEN && socket.send(JSON.stringify(m));
+      const send = (m: unknown) =>
+        socket.readyState === socket.OPEN && socket.send(JSON.stringify(m));
       socket.on('message', (raw: Buffer) => {
         void (async () => {
-          const m = JSON.parse(raw.toString()) as { type?: string; body?: unknown; typing?: unknown; upTo?: unknown };
-          if (m.type === 'message' && typeof m.body === 'string' && m.body.trim() && m.body.length <= 5000) {
+          const m = JSON.parse(raw.toString()) as {
+            type?: string;
+            body?: unknown;
+            typing?: unknown;
+            upTo?: unknown;
+          };
+          if (
+            m.type === 'message' &&
+            typeof m.body === 'string' &&
+            m.body.trim() &&
+            m.body.length <= 5000
+          ) {
             await chats().post(tenantId, chatId, { sender: 'visitor' }, m.body);
-          } else if (m.type === 'typing') chats().typing(tenantId, chatId, 'visitor', Boolean(m.typing));
-          else if (m.type === 'read' && Number.isInteger(m.upTo)) await chats().read(tenantId, chatId, 'visitor', Number(m.upTo));
+          } else if (m.type === 'typing')
+            chats().typing(tenantId, chatId, 'visitor', Boolean(m.typing));
+          else if (m.type === 'read' && Number.isInteger(m.upTo))
+            await chats().read(tenantId, chatId, 'visitor', Number(m.upTo));
           else if (m.type === 'close') await chats().close(tenantId, chatId, 'visitor');
-        })().catch((err: unknown) => send({ type: 'error', message: err instanceof AppError ? err.message : 'failed' }));
+        })().catch((err: unknown) =>
+          send({ type: 'error', message: err instanceof AppError ? err.message : 'failed' }),
+        );
       });
       const chat = await chats().get(tenantId, chatId);
-      const agent = chat.assignedUserId === null ? undefined : await app.db.selectFrom('users').select('displayName').where('id', '=', chat.assignedUserId).executeTakeFirst();
-      send({ type: 'history', chat, agentName: agent?.displayName ?? null, messages: await chats().messages(tenantId, chatId) });
+      const agent =
+        chat.assignedUserId === null
+          ? undefined
+          : await app.db
+              .selectFrom('users')
+              .select('displayName')
+              .where('id', '=', chat.assignedUserId)
+              .executeTakeFirst();
+      send({
+        type: 'history',
+        chat,
+        agentName: agent?.displayName ?? null,
+        messages: await chats().messages(tenantId, chatId),
+      });
     },
   );
 
@@ -179,8 +235,19 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const auth = requireAuth(request);
       const q = request.query;
       const assignedUserId = SUPERVISING.includes(auth.role) ? q.assignedUserId : auth.userId;
-      if (!SUPERVISING.includes(auth.role) && q.assignedUserId !== undefined && q.assignedUserId !== auth.userId) return { items: [] };
-      return { items: await chats().list(tenantOf(request), { status: q.status, assignedUserId, limit: q.limit }) };
+      if (
+        !SUPERVISING.includes(auth.role) &&
+        q.assignedUserId !== undefined &&
+        q.assignedUserId !== auth.userId
+      )
+        return { items: [] };
+      return {
+        items: await chats().list(tenantOf(request), {
+          status: q.status,
+          assignedUserId,
+          limit: q.limit,
+        }),
+      };
     },
   );
 
@@ -188,7 +255,12 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/chats/:id',
     {
       config: { auth: STAFF },
-      schema: { tags, summary: 'A chat with its history', params: IdParams, response: { 200: ChatWithMessages } },
+      schema: {
+        tags,
+        summary: 'A chat with its history',
+        params: IdParams,
+        response: { 200: ChatWithMessages },
+      },
     },
     async (request) => {
       const chat = await staffChat(request, request.params.id);
@@ -200,11 +272,22 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/chats/:id/messages',
     {
       config: { auth: STAFF },
-      schema: { tags, summary: 'Reply to the visitor', params: IdParams, body: Body, response: { 201: MessageSchema } },
+      schema: {
+        tags,
+        summary: 'Reply to the visitor',
+        params: IdParams,
+        body: Body,
+        response: { 201: MessageSchema },
+      },
     },
     async (request, reply) => {
       const chat = await staffChat(request, request.params.id);
-      const message = await chats().post(tenantOf(request), chat.id, { sender: 'staff', userId: requireAuth(request).userId }, request.body.body);
+      const message = await chats().post(
+        tenantOf(request),
+        chat.id,
+        { sender: 'staff', userId: requireAuth(request).userId },
+        request.body.body,
+      );
       return reply.code(201).send(message);
     },
   );
@@ -256,7 +339,10 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Hand the chat to another person, or back to a queue',
         params: IdParams,
         body: Type.Object(
-          { userId: Type.Optional(Type.Integer({ minimum: 1 })), queueId: Type.Optional(Type.Integer({ minimum: 1 })) },
+          {
+            userId: Type.Optional(Type.Integer({ minimum: 1 })),
+            queueId: Type.Optional(Type.Integer({ minimum: 1 })),
+          },
           { additionalProperties: false },
         ),
         response: { 200: ChatSchema },
@@ -264,7 +350,12 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const chat = await staffChat(request, request.params.id);
-      return chats().transfer(tenantOf(request), chat.id, request.body, requireAuth(request).userId);
+      return chats().transfer(
+        tenantOf(request),
+        chat.id,
+        request.body,
+        requireAuth(request).userId,
+      );
     },
   );
 
@@ -284,7 +375,11 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/chat-settings',
     {
       config: { auth: ['tenant_admin', 'supervisor'] },
-      schema: { tags, summary: 'The tenant’s chat capacity (shared with voice)', response: { 200: Settings } },
+      schema: {
+        tags,
+        summary: 'The tenant’s chat capacity (shared with voice)',
+        response: { 200: Settings },
+      },
     },
     async (request) => chats().settings(tenantOf(request)),
   );
@@ -293,7 +388,12 @@ export const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/chat-settings',
     {
       config: { auth: ['tenant_admin'] },
-      schema: { tags, summary: 'Set the chat capacity', body: Type.Partial(Settings, { additionalProperties: false }), response: { 200: Settings } },
+      schema: {
+        tags,
+        summary: 'Set the chat capacity',
+        body: Type.Partial(Settings, { additionalProperties: false }),
+        response: { 200: Settings },
+      },
     },
     async (request) => {
       const tenantId = tenantOf(request);

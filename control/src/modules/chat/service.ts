@@ -55,7 +55,8 @@ export interface Chat {
   closedAt: string | null;
 }
 
-export const chatNotFound = (id: number | string) => new AppError('CHAT_NOT_FOUND', `Chat ${id} not found`, 404);
+export const chatNotFound = (id: number | string) =>
+  new AppError('CHAT_NOT_FOUND', `Chat ${id} not found`, 404);
 
 type ChatRow = Awaited<ReturnType<ChatService['row']>> & object;
 
@@ -101,7 +102,12 @@ export class ChatService {
    */
   private async key(): Promise<Uint8Array> {
     if (this.secret) return this.secret;
-    const row = await this.db.selectFrom('signingKeys').select('privateJwk').where('retiredAt', 'is', null).orderBy('createdAt', 'asc').executeTakeFirst();
+    const row = await this.db
+      .selectFrom('signingKeys')
+      .select('privateJwk')
+      .where('retiredAt', 'is', null)
+      .orderBy('createdAt', 'asc')
+      .executeTakeFirst();
     if (!row) throw new AppError('NOT_READY', 'Signing keys are not loaded yet', 503);
     const d = fromJson<{ d?: string }>(row.privateJwk, {}).d ?? '';
     this.secret = createHash('sha256').update(`calldock-visitor-token:${d}`).digest();
@@ -120,12 +126,23 @@ export class ChatService {
   }
 
   /** The chat a visitor token is for, or a 401. */
-  async verifyToken(token: string): Promise<{ chatId: number; tenantId: number; visitorKey: string }> {
+  async verifyToken(
+    token: string,
+  ): Promise<{ chatId: number; tenantId: number; visitorKey: string }> {
     try {
-      const { payload } = await jwtVerify(token, await this.key(), { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
+      const { payload } = await jwtVerify(token, await this.key(), {
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        algorithms: ['HS256'],
+      });
       const chatId = Number(payload.cid);
       const tenantId = Number(payload.tid);
-      if (!Number.isInteger(chatId) || !Number.isInteger(tenantId) || typeof payload.sub !== 'string') throw new Error('claims');
+      if (
+        !Number.isInteger(chatId) ||
+        !Number.isInteger(tenantId) ||
+        typeof payload.sub !== 'string'
+      )
+        throw new Error('claims');
       return { chatId, tenantId, visitorKey: payload.sub };
     } catch {
       throw new AppError('UNAUTHENTICATED', 'The visitor token is not valid', 401);
@@ -135,7 +152,12 @@ export class ChatService {
   // ── Reads ───────────────────────────────────────────────────────────────────────────────
 
   row(tenantId: number, id: number) {
-    return this.db.selectFrom('chats').selectAll().where('tenantId', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    return this.db
+      .selectFrom('chats')
+      .selectAll()
+      .where('tenantId', '=', tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
   }
 
   async get(tenantId: number, id: number): Promise<Chat> {
@@ -145,37 +167,78 @@ export class ChatService {
   }
 
   async messages(tenantId: number, chatId: number): Promise<ChatMessage[]> {
-    const rows = await this.db.selectFrom('chatMessages').selectAll().where('tenantId', '=', tenantId).where('chatId', '=', chatId).orderBy('id').limit(1000).execute();
-    return rows.map((m) => ({ id: m.id, chatId: m.chatId, sender: m.sender, userId: m.userId, body: m.body, createdAt: m.createdAt.toISOString() }));
+    const rows = await this.db
+      .selectFrom('chatMessages')
+      .selectAll()
+      .where('tenantId', '=', tenantId)
+      .where('chatId', '=', chatId)
+      .orderBy('id')
+      .limit(1000)
+      .execute();
+    return rows.map((m) => ({
+      id: m.id,
+      chatId: m.chatId,
+      sender: m.sender,
+      userId: m.userId,
+      body: m.body,
+      createdAt: m.createdAt.toISOString(),
+    }));
   }
 
-  async list(tenantId: number, filter: { status?: ChatStatus | undefined; assignedUserId?: number | undefined; limit?: number | undefined }): Promise<Chat[]> {
+  async list(
+    tenantId: number,
+    filter: {
+      status?: ChatStatus | undefined;
+      assignedUserId?: number | undefined;
+      limit?: number | undefined;
+    },
+  ): Promise<Chat[]> {
     let q = this.db.selectFrom('chats').selectAll().where('tenantId', '=', tenantId);
     if (filter.status) q = q.where('status', '=', filter.status);
-    if (filter.assignedUserId !== undefined) q = q.where('assignedUserId', '=', filter.assignedUserId);
-    const rows = await q.orderBy('id', 'desc').limit(filter.limit ?? 100).execute();
+    if (filter.assignedUserId !== undefined)
+      q = q.where('assignedUserId', '=', filter.assignedUserId);
+    const rows = await q
+      .orderBy('id', 'desc')
+      .limit(filter.limit ?? 100)
+      .execute();
     return rows.map(toChat);
   }
 
   async settings(tenantId: number): Promise<{ maxChatsPerAgent: number; chatDuringCall: boolean }> {
-    const row = await this.db.selectFrom('tenants').select(['maxChatsPerAgent', 'chatDuringCall']).where('id', '=', tenantId).executeTakeFirst();
-    return { maxChatsPerAgent: row?.maxChatsPerAgent ?? 3, chatDuringCall: Boolean(row?.chatDuringCall) };
+    const row = await this.db
+      .selectFrom('tenants')
+      .select(['maxChatsPerAgent', 'chatDuringCall'])
+      .where('id', '=', tenantId)
+      .executeTakeFirst();
+    return {
+      maxChatsPerAgent: row?.maxChatsPerAgent ?? 3,
+      chatDuringCall: Boolean(row?.chatDuringCall),
+    };
   }
 
-  async setSettings(tenantId: number, values: { maxChatsPerAgent?: number | undefined; chatDuringCall?: boolean | undefined }): Promise<void> {
+  async setSettings(
+    tenantId: number,
+    values: { maxChatsPerAgent?: number | undefined; chatDuringCall?: boolean | undefined },
+  ): Promise<void> {
     const set: { maxChatsPerAgent?: number; chatDuringCall?: number } = {};
     if (values.maxChatsPerAgent !== undefined) set.maxChatsPerAgent = values.maxChatsPerAgent;
     if (values.chatDuringCall !== undefined) set.chatDuringCall = values.chatDuringCall ? 1 : 0;
-    if (Object.keys(set).length > 0) await this.db.updateTable('tenants').set(set).where('id', '=', tenantId).execute();
+    if (Object.keys(set).length > 0)
+      await this.db.updateTable('tenants').set(set).where('id', '=', tenantId).execute();
   }
 
   // ── Starting, routing ───────────────────────────────────────────────────────────────────
 
   async start(
     widget: { id: number; tenantId: number; chatQueueId: number | null },
-    visitor: { name?: string | undefined; email?: string | undefined; pageUrl?: string | undefined },
+    visitor: {
+      name?: string | undefined;
+      email?: string | undefined;
+      pageUrl?: string | undefined;
+    },
   ): Promise<{ chat: Chat; token: string }> {
-    if (widget.chatQueueId === null) throw new AppError('CHAT_NOT_OFFERED', 'This widget does not offer chat', 409);
+    if (widget.chatQueueId === null)
+      throw new AppError('CHAT_NOT_OFFERED', 'This widget does not offer chat', 409);
     const visitorKey = randomBytes(16).toString('hex');
     const result = await this.db
       .insertInto('chats')
@@ -193,11 +256,18 @@ export class ChatService {
     const chat = await this.get(widget.tenantId, id);
     this.realtime.publish(widget.tenantId, 'chat.created', chat);
     await this.route(widget.tenantId, id);
-    return { chat: await this.get(widget.tenantId, id), token: await this.issueToken(id, visitorKey, widget.tenantId) };
+    return {
+      chat: await this.get(widget.tenantId, id),
+      token: await this.issueToken(id, visitorKey, widget.tenantId),
+    };
   }
 
   /** Who of `userIds` may take one more chat now, least loaded first. */
-  private async withCapacity(tenantId: number, userIds: number[], except?: number): Promise<number[]> {
+  private async withCapacity(
+    tenantId: number,
+    userIds: number[],
+    except?: number,
+  ): Promise<number[]> {
     if (userIds.length === 0) return [];
     const { maxChatsPerAgent, chatDuringCall } = await this.settings(tenantId);
     const loads = await this.db
@@ -212,7 +282,11 @@ export class ChatService {
     const records = await this.agents.getMany(userIds);
     return records
       .filter((r) => r.userId !== except)
-      .filter((r) => r.state.status === AgentStatus.Available || (chatDuringCall && ON_CALL.has(r.state.status)))
+      .filter(
+        (r) =>
+          r.state.status === AgentStatus.Available ||
+          (chatDuringCall && ON_CALL.has(r.state.status)),
+      )
       .filter((r) => (load.get(r.userId) ?? 0) < maxChatsPerAgent)
       .sort((a, b) => (load.get(a.userId) ?? 0) - (load.get(b.userId) ?? 0))
       .map((r) => r.userId);
@@ -222,13 +296,27 @@ export class ChatService {
   async route(tenantId: number, chatId: number, except?: number): Promise<boolean> {
     const chat = await this.row(tenantId, chatId);
     if (!chat || chat.status !== 'waiting' || chat.queueId === null) return false;
-    const members = await this.db.selectFrom('queueMembers').select('userId').where('tenantId', '=', tenantId).where('queueId', '=', chat.queueId).execute();
-    const [userId] = await this.withCapacity(tenantId, members.map((m) => m.userId), except);
+    const members = await this.db
+      .selectFrom('queueMembers')
+      .select('userId')
+      .where('tenantId', '=', tenantId)
+      .where('queueId', '=', chat.queueId)
+      .execute();
+    const [userId] = await this.withCapacity(
+      tenantId,
+      members.map((m) => m.userId),
+      except,
+    );
     if (userId === undefined) return false;
     return this.assign(tenantId, chatId, userId, 'waiting');
   }
 
-  private async assign(tenantId: number, chatId: number, userId: number, from: ChatStatus): Promise<boolean> {
+  private async assign(
+    tenantId: number,
+    chatId: number,
+    userId: number,
+    from: ChatStatus,
+  ): Promise<boolean> {
     const updated = await this.db
       .updateTable('chats')
       .set({ status: 'active', assignedUserId: userId, acceptedAt: new Date() })
@@ -237,22 +325,45 @@ export class ChatService {
       .where('status', '=', from)
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) !== 1) return false;
-    const user = await this.db.selectFrom('users').select('displayName').where('id', '=', userId).executeTakeFirst();
+    const user = await this.db
+      .selectFrom('users')
+      .select('displayName')
+      .where('id', '=', userId)
+      .executeTakeFirst();
     const chat = await this.get(tenantId, chatId);
-    this.realtime.publish(tenantId, 'chat.assigned', { ...chat, agentName: user?.displayName ?? null });
-    this.toVisitor(chatId, { type: 'status', status: 'active', agentName: user?.displayName ?? null });
+    this.realtime.publish(tenantId, 'chat.assigned', {
+      ...chat,
+      agentName: user?.displayName ?? null,
+    });
+    this.toVisitor(chatId, {
+      type: 'status',
+      status: 'active',
+      agentName: user?.displayName ?? null,
+    });
     return true;
   }
 
   /** Someone may have capacity again: waiting chats of the tenant, oldest first. */
   async routeWaiting(tenantId: number): Promise<void> {
-    const waiting = await this.db.selectFrom('chats').select('id').where('tenantId', '=', tenantId).where('status', '=', 'waiting').orderBy('id').limit(50).execute();
+    const waiting = await this.db
+      .selectFrom('chats')
+      .select('id')
+      .where('tenantId', '=', tenantId)
+      .where('status', '=', 'waiting')
+      .orderBy('id')
+      .limit(50)
+      .execute();
     for (const { id } of waiting) await this.route(tenantId, id);
   }
 
   // ── Messages, typing, read marks ────────────────────────────────────────────────────────
 
-  async post(tenantId: number, chatId: number, from: { sender: 'visitor' | 'staff' | 'system'; userId?: number }, body: string): Promise<ChatMessage> {
+  async post(
+    tenantId: number,
+    chatId: number,
+    from: { sender: 'visitor' | 'staff' | 'system'; userId?: number },
+    body: string,
+  ): Promise<ChatMessage> {
     const chat = await this.row(tenantId, chatId);
     if (!chat) throw chatNotFound(chatId);
     if (chat.status === 'closed') throw new AppError('CHAT_CLOSED', 'This chat is closed', 409);
@@ -260,48 +371,108 @@ export class ChatService {
       .insertInto('chatMessages')
       .values({ tenantId, chatId, sender: from.sender, userId: from.userId ?? null, body })
       .executeTakeFirstOrThrow();
-    const message: ChatMessage = { id: Number(result.insertId), chatId, sender: from.sender, userId: from.userId ?? null, body, createdAt: new Date().toISOString() };
+    const message: ChatMessage = {
+      id: Number(result.insertId),
+      chatId,
+      sender: from.sender,
+      userId: from.userId ?? null,
+      body,
+      createdAt: new Date().toISOString(),
+    };
     this.realtime.publish(tenantId, 'chat.message', message);
     this.toVisitor(chatId, { type: 'message', message });
     return message;
   }
 
   typing(tenantId: number, chatId: number, from: 'visitor' | 'staff', typing: boolean): void {
-    if (from === 'visitor') this.realtime.publish(tenantId, 'chat.typing', { chatId, from, typing });
+    if (from === 'visitor')
+      this.realtime.publish(tenantId, 'chat.typing', { chatId, from, typing });
     else this.toVisitor(chatId, { type: 'typing', from, typing });
   }
 
-  async read(tenantId: number, chatId: number, by: 'visitor' | 'staff', upTo: number): Promise<void> {
+  async read(
+    tenantId: number,
+    chatId: number,
+    by: 'visitor' | 'staff',
+    upTo: number,
+  ): Promise<void> {
     const column = by === 'visitor' ? 'visitorReadId' : 'staffReadId';
-    await this.db.updateTable('chats').set({ [column]: upTo }).where('tenantId', '=', tenantId).where('id', '=', chatId).where(column, '<', upTo).execute();
+    await this.db
+      .updateTable('chats')
+      .set({ [column]: upTo })
+      .where('tenantId', '=', tenantId)
+      .where('id', '=', chatId)
+      .where(column, '<', upTo)
+      .execute();
     this.realtime.publish(tenantId, 'chat.read', { chatId, by, upTo });
     if (by === 'staff') this.toVisitor(chatId, { type: 'read', by, upTo });
   }
 
   // ── Transfer, close ─────────────────────────────────────────────────────────────────────
 
-  async transfer(tenantId: number, chatId: number, to: { userId?: number | undefined; queueId?: number | undefined }, byUserId: number): Promise<Chat> {
+  async transfer(
+    tenantId: number,
+    chatId: number,
+    to: { userId?: number | undefined; queueId?: number | undefined },
+    byUserId: number,
+  ): Promise<Chat> {
     const chat = await this.row(tenantId, chatId);
     if (!chat) throw chatNotFound(chatId);
     if (chat.status === 'closed') throw new AppError('CHAT_CLOSED', 'This chat is closed', 409);
     if (to.userId !== undefined) {
-      const user = await this.db.selectFrom('users').select(['id', 'displayName']).where('tenantId', '=', tenantId).where('id', '=', to.userId).where('status', '=', 'active').executeTakeFirst();
-      if (!user) throw new AppError('VALIDATION_FAILED', 'Invalid body', 400, [{ field: 'userId', message: 'is not an active user of this tenant' }]);
-      await this.db.updateTable('chats').set({ status: 'active', assignedUserId: user.id, acceptedAt: new Date() }).where('id', '=', chatId).execute();
+      const user = await this.db
+        .selectFrom('users')
+        .select(['id', 'displayName'])
+        .where('tenantId', '=', tenantId)
+        .where('id', '=', to.userId)
+        .where('status', '=', 'active')
+        .executeTakeFirst();
+      if (!user)
+        throw new AppError('VALIDATION_FAILED', 'Invalid body', 400, [
+          { field: 'userId', message: 'is not an active user of this tenant' },
+        ]);
+      await this.db
+        .updateTable('chats')
+        .set({ status: 'active', assignedUserId: user.id, acceptedAt: new Date() })
+        .where('id', '=', chatId)
+        .execute();
       await this.post(tenantId, chatId, { sender: 'system' }, `Transferred to ${user.displayName}`);
       this.toVisitor(chatId, { type: 'status', status: 'active', agentName: user.displayName });
     } else if (to.queueId !== undefined) {
-      const queue = await this.db.selectFrom('queues').select('id').where('tenantId', '=', tenantId).where('id', '=', to.queueId).executeTakeFirst();
-      if (!queue) throw new AppError('VALIDATION_FAILED', 'Invalid body', 400, [{ field: 'queueId', message: 'is not a queue of this tenant' }]);
-      await this.db.updateTable('chats').set({ status: 'waiting', assignedUserId: null, queueId: queue.id }).where('id', '=', chatId).execute();
-      await this.post(tenantId, chatId, { sender: 'system' }, 'Transferred; someone will be with you shortly');
+      const queue = await this.db
+        .selectFrom('queues')
+        .select('id')
+        .where('tenantId', '=', tenantId)
+        .where('id', '=', to.queueId)
+        .executeTakeFirst();
+      if (!queue)
+        throw new AppError('VALIDATION_FAILED', 'Invalid body', 400, [
+          { field: 'queueId', message: 'is not a queue of this tenant' },
+        ]);
+      await this.db
+        .updateTable('chats')
+        .set({ status: 'waiting', assignedUserId: null, queueId: queue.id })
+        .where('id', '=', chatId)
+        .execute();
+      await this.post(
+        tenantId,
+        chatId,
+        { sender: 'system' },
+        'Transferred; someone will be with you shortly',
+      );
       this.toVisitor(chatId, { type: 'status', status: 'waiting', agentName: null });
       await this.route(tenantId, chatId, byUserId);
     } else {
-      throw new AppError('VALIDATION_FAILED', 'Invalid body', 400, [{ field: 'userId', message: 'give userId or queueId' }]);
+      throw new AppError('VALIDATION_FAILED', 'Invalid body', 400, [
+        { field: 'userId', message: 'give userId or queueId' },
+      ]);
     }
     const after = await this.get(tenantId, chatId);
-    this.realtime.publish(tenantId, 'chat.transferred', { ...after, fromUserId: chat.assignedUserId, byUserId });
+    this.realtime.publish(tenantId, 'chat.transferred', {
+      ...after,
+      fromUserId: chat.assignedUserId,
+      byUserId,
+    });
     return after;
   }
 
@@ -309,7 +480,11 @@ export class ChatService {
     const chat = await this.row(tenantId, chatId);
     if (!chat) throw chatNotFound(chatId);
     if (chat.status !== 'closed') {
-      await this.db.updateTable('chats').set({ status: 'closed', closedAt: new Date() }).where('id', '=', chatId).execute();
+      await this.db
+        .updateTable('chats')
+        .set({ status: 'closed', closedAt: new Date() })
+        .where('id', '=', chatId)
+        .execute();
       this.toVisitor(chatId, { type: 'status', status: 'closed', agentName: null, by });
     }
     const after = await this.get(tenantId, chatId);
@@ -332,11 +507,13 @@ export class ChatService {
 
   private toVisitor(chatId: number, message: unknown): void {
     const text = JSON.stringify(message);
-    for (const socket of this.visitors.get(chatId) ?? []) if (socket.readyState === socket.OPEN) socket.send(text);
+    for (const socket of this.visitors.get(chatId) ?? [])
+      if (socket.readyState === socket.OPEN) socket.send(text);
   }
 
   closeAll(): void {
-    for (const set of this.visitors.values()) for (const s of set) s.close(1001, 'server shutting down');
+    for (const set of this.visitors.values())
+      for (const s of set) s.close(1001, 'server shutting down');
     this.visitors.clear();
     this.log.debug('visitor chat sockets closed');
   }

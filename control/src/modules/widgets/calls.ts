@@ -55,7 +55,10 @@ export class WidgetCalls {
     this.push = new PushConfig(ari, (err, what) => log.warn({ err, what }, 'undo failed'));
     engine.claimWebRtc((event, dialled) => this.claim(event, dialled));
     engine.on('call', (event: CallEvent) => {
-      if (event.type === 'call.ended') void this.callEnded(event.callId).catch((err: unknown) => log.warn({ err }, 'widget endpoint removal failed'));
+      if (event.type === 'call.ended')
+        void this.callEnded(event.callId).catch((err: unknown) =>
+          log.warn({ err }, 'widget endpoint removal failed'),
+        );
     });
   }
 
@@ -68,8 +71,23 @@ export class WidgetCalls {
 
   private objects(endpointId: string, password: string, displayName: string): PjsipObject[] {
     return [
-      { type: 'auth', id: endpointId, fields: [['auth_type', 'userpass'], ['username', endpointId], ['password', password]] },
-      { type: 'aor', id: endpointId, fields: [['max_contacts', '1'], ['remove_existing', 'yes']] },
+      {
+        type: 'auth',
+        id: endpointId,
+        fields: [
+          ['auth_type', 'userpass'],
+          ['username', endpointId],
+          ['password', password],
+        ],
+      },
+      {
+        type: 'aor',
+        id: endpointId,
+        fields: [
+          ['max_contacts', '1'],
+          ['remove_existing', 'yes'],
+        ],
+      },
       {
         type: 'endpoint',
         id: endpointId,
@@ -91,7 +109,8 @@ export class WidgetCalls {
 
   /** Issues a ticket for one call: pushes its endpoint, stores it, answers what the page needs. */
   async issue(widget: repo.WidgetRow, request: TicketRequest, ip: string): Promise<CallTicket> {
-    if (widget.callQueueId === null) throw new AppError('WIDGET_NO_QUEUE', 'This widget has no queue for calls', 409);
+    if (widget.callQueueId === null)
+      throw new AppError('WIDGET_NO_QUEUE', 'This widget has no queue for calls', 409);
     const ticket = randomBytes(16).toString('hex');
     const endpointId = `t${widget.tenantId}-web-${randomBytes(8).toString('hex')}`;
     const password = randomBytes(18).toString('base64url');
@@ -134,8 +153,20 @@ export class WidgetCalls {
     const channel = event.channel;
     const ticket = await repo.findTicketByEndpoint(this.db, endpointId);
     const now = new Date();
-    const widget = ticket && (await this.db.selectFrom('widgets').selectAll().where('id', '=', ticket.widgetId).executeTakeFirst());
-    if (!ticket || !widget || ticket.extension !== dialled || widget.callQueueId === null || !(await repo.useTicket(this.db, ticket.id, channel.id, now))) {
+    const widget =
+      ticket &&
+      (await this.db
+        .selectFrom('widgets')
+        .selectAll()
+        .where('id', '=', ticket.widgetId)
+        .executeTakeFirst());
+    if (
+      !ticket ||
+      !widget ||
+      ticket.extension !== dialled ||
+      widget.callQueueId === null ||
+      !(await repo.useTicket(this.db, ticket.id, channel.id, now))
+    ) {
       this.log.warn({ endpointId, dialled }, 'widget call without a valid ticket refused');
       await this.telephony.hangup(channel.id, 'rejected');
       return true;
@@ -156,8 +187,19 @@ export class WidgetCalls {
         visitorEmail: ticket.visitorEmail,
       },
     });
-    const call = new ActiveCall(channel.id, ticket.tenantId, now.getTime(), ticket.visitorName ?? 'web', widget.name, cdr);
-    void cdr.transition('web_visitor', {}, { widgetId: widget.id, pageUrl: ticket.pageUrl, ticket: ticket.ticket });
+    const call = new ActiveCall(
+      channel.id,
+      ticket.tenantId,
+      now.getTime(),
+      ticket.visitorName ?? 'web',
+      widget.name,
+      cdr,
+    );
+    void cdr.transition(
+      'web_visitor',
+      {},
+      { widgetId: widget.id, pageUrl: ticket.pageUrl, ticket: ticket.ticket },
+    );
     await this.engine.admit(call, { type: 'queue', id: widget.callQueueId, value: null });
     return true;
   }
@@ -192,7 +234,8 @@ export class WidgetCalls {
   async reconcile(): Promise<void> {
     for (const ticket of await repo.liveTickets(this.db, new Date())) {
       if (ticket.usedAt) continue;
-      if (!(await this.push.getEndpoint(ticket.endpointId))) await repo.markRemoved(this.db, ticket.id, new Date());
+      if (!(await this.push.getEndpoint(ticket.endpointId)))
+        await repo.markRemoved(this.db, ticket.id, new Date());
     }
   }
 
@@ -208,15 +251,22 @@ export class WidgetCalls {
   }
 
   /** Where the visitor's call stands, for the widget's queued screen. */
-  async status(ticket: repo.TicketRow): Promise<{ state: TicketState; position: number | null; callbackNumber: string | null }> {
+  async status(
+    ticket: repo.TicketRow,
+  ): Promise<{ state: TicketState; position: number | null; callbackNumber: string | null }> {
     const callbackNumber = ticket.callbackNumber;
     if (!ticket.callLinkedid) {
-      return { state: ticket.expiresAt.getTime() <= Date.now() || ticket.removedAt ? 'expired' : 'pending', position: null, callbackNumber };
+      return {
+        state: ticket.expiresAt.getTime() <= Date.now() || ticket.removedAt ? 'expired' : 'pending',
+        position: null,
+        callbackNumber,
+      };
     }
     const call = this.engine.getCall(ticket.tenantId, ticket.callLinkedid);
     if (!call) return { state: 'ended', position: null, callbackNumber };
     const position = this.engine.queuePosition(ticket.tenantId, call.id) ?? null;
-    const state: TicketState = position !== null ? 'queued' : call.status === 'connected' ? 'connected' : 'routing';
+    const state: TicketState =
+      position !== null ? 'queued' : call.status === 'connected' ? 'connected' : 'routing';
     return { state, position, callbackNumber };
   }
 
@@ -225,7 +275,10 @@ export class WidgetCalls {
    * callback itself belongs to the engine (`requestCallback`, being built on main): this hands the
    * request on when the engine has it, and otherwise records the number on the ticket only.
    */
-  async requestCallback(ticket: repo.TicketRow, number: string): Promise<{ accepted: boolean; keepsPlace: boolean }> {
+  async requestCallback(
+    ticket: repo.TicketRow,
+    number: string,
+  ): Promise<{ accepted: boolean; keepsPlace: boolean }> {
     const clean = number.replace(/[\s().-]/g, '');
     await repo.setCallback(this.db, ticket.id, clean);
     const engine = this.engine as unknown as CallbackCapable;

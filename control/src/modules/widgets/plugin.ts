@@ -21,12 +21,24 @@ declare module 'fastify' {
   }
 }
 
-export const WIDGET_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../widget/dist');
+export const WIDGET_DIST = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../../widget/dist',
+);
 const BUNDLE = /^[a-z][a-z0-9-]{0,40}\.js$/;
 
 async function widgetsPlugin(app: FastifyInstance): Promise<void> {
   const log = app.log.child({ module: 'widgets' });
-  const calls = new WidgetCalls(app.db, app.ari, app.calls, app.telephony, app.cdrStore, app.config.widget, app.config.ari.url, log);
+  const calls = new WidgetCalls(
+    app.db,
+    app.ari,
+    app.calls,
+    app.telephony,
+    app.cdrStore,
+    app.config.widget,
+    app.config.ari.url,
+    log,
+  );
   const limiter = new RateLimiter(app.db, app.config.widget.rateWindowSeconds);
   app.decorate('widgetCalls', { calls, limiter });
 
@@ -35,7 +47,8 @@ async function widgetsPlugin(app: FastifyInstance): Promise<void> {
     app.ari.onConnected(() => calls.reconcile());
     calls.startSweeper();
     const timer = setInterval(() => {
-      if (app.ari.state === AriState.Connected) limiter.sweep().catch((err: unknown) => log.warn({ err }, 'rate-limit sweep failed'));
+      if (app.ari.state === AriState.Connected)
+        limiter.sweep().catch((err: unknown) => log.warn({ err }, 'rate-limit sweep failed'));
     }, 60_000);
     timer.unref();
     app.addHook('onClose', async () => clearInterval(timer));
@@ -55,7 +68,8 @@ async function widgetsPlugin(app: FastifyInstance): Promise<void> {
     {
       schema: {
         tags: ['widgets'],
-        summary: 'The widget loader a customer’s site embeds: <script src=".../widget.js?id=…" async>',
+        summary:
+          'The widget loader a customer’s site embeds: <script src=".../widget.js?id=…" async>',
         querystring: Type.Object({ id: Type.Optional(Type.String({ maxLength: 40 })) }),
         produces: ['application/javascript'],
       },
@@ -93,4 +107,8 @@ async function widgetsPlugin(app: FastifyInstance): Promise<void> {
   );
 }
 
-export default fp(widgetsPlugin, { name: 'widgets', fastify: '5.x', dependencies: ['db', 'ari', 'calls', 'realtime'] });
+export default fp(widgetsPlugin, {
+  name: 'widgets',
+  fastify: '5.x',
+  dependencies: ['db', 'ari', 'calls', 'realtime'],
+});

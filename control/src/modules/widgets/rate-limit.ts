@@ -46,13 +46,21 @@ export class RateLimiter {
       if ((row?.hits ?? 0) > limit.max) over = true;
     }
     if (over) {
-      const retryAfter = Math.max(1, Math.ceil((windowStart.getTime() + this.windowSeconds * 1000 - this.now()) / 1000));
-      throw new AppError('RATE_LIMITED', `Too many requests; try again in ${retryAfter} s`, 429, { retryAfter });
+      const retryAfter = Math.max(
+        1,
+        Math.ceil((windowStart.getTime() + this.windowSeconds * 1000 - this.now()) / 1000),
+      );
+      throw new AppError('RATE_LIMITED', `Too many requests; try again in ${retryAfter} s`, 429, {
+        retryAfter,
+      });
     }
   }
 
   /** Drops windows that are over. */
   async sweep(): Promise<void> {
-    await this.db.deleteFrom('rateLimitHits').where('windowStart', '<', new Date(this.windowStart().getTime() - this.windowSeconds * 1000)).execute();
+    await this.db
+      .deleteFrom('rateLimitHits')
+      .where('windowStart', '<', new Date(this.windowStart().getTime() - this.windowSeconds * 1000))
+      .execute();
   }
 }

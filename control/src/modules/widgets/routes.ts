@@ -56,7 +56,11 @@ function origins(widget: repo.WidgetRow): string[] {
 }
 
 /** CORS for an allowed page; an origin not on the list gets no CORS headers at all. */
-function allowCors(request: FastifyRequest, reply: FastifyReply, widget: repo.WidgetRow | undefined): boolean {
+function allowCors(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  widget: repo.WidgetRow | undefined,
+): boolean {
   const origin = request.headers.origin;
   reply.header('vary', 'Origin');
   if (!widget || !originAllowed(origin, origins(widget))) return false;
@@ -78,19 +82,34 @@ export const widgetRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/widgets',
     {
       config: { auth: READ_ROLES },
-      schema: { tags, summary: 'List website widgets', querystring: WidgetListQuery, response: { 200: WidgetList } },
+      schema: {
+        tags,
+        summary: 'List website widgets',
+        querystring: WidgetListQuery,
+        response: { 200: WidgetList },
+      },
     },
-    async (request) => service.listWidgets(app.db, tenantOf(request), request.query, publicBase(request)),
+    async (request) =>
+      service.listWidgets(app.db, tenantOf(request), request.query, publicBase(request)),
   );
 
   app.post(
     '/widgets',
     {
       config: { auth: WRITE_ROLES },
-      schema: { tags, summary: 'Create a website widget', body: WidgetCreate, response: { 201: Widget } },
+      schema: {
+        tags,
+        summary: 'Create a website widget',
+        body: WidgetCreate,
+        response: { 201: Widget },
+      },
     },
     async (request, reply) => {
-      const widget = await service.createWidget(ctxOf(app, request), request.body, publicBase(request));
+      const widget = await service.createWidget(
+        ctxOf(app, request),
+        request.body,
+        publicBase(request),
+      );
       setEtag(reply, widget.version);
       return reply.code(201).header('location', `/api/v1/widgets/${widget.id}`).send(widget);
     },
@@ -100,10 +119,20 @@ export const widgetRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/widgets/:id',
     {
       config: { auth: READ_ROLES },
-      schema: { tags, summary: 'Get a website widget', params: IdParams, response: { 200: Widget } },
+      schema: {
+        tags,
+        summary: 'Get a website widget',
+        params: IdParams,
+        response: { 200: Widget },
+      },
     },
     async (request, reply) => {
-      const widget = await service.getWidget(app.db, tenantOf(request), request.params.id, publicBase(request));
+      const widget = await service.getWidget(
+        app.db,
+        tenantOf(request),
+        request.params.id,
+        publicBase(request),
+      );
       setEtag(reply, widget.version);
       return widget;
     },
@@ -113,11 +142,23 @@ export const widgetRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/widgets/:id',
     {
       config: { auth: WRITE_ROLES },
-      schema: { tags, summary: 'Change a website widget', params: IdParams, body: WidgetPatch, response: { 200: Widget } },
+      schema: {
+        tags,
+        summary: 'Change a website widget',
+        params: IdParams,
+        body: WidgetPatch,
+        response: { 200: Widget },
+      },
     },
     async (request, reply) => {
       const version = expectedVersion(request, request.body.version);
-      const widget = await service.updateWidget(ctxOf(app, request), request.params.id, version, request.body, publicBase(request));
+      const widget = await service.updateWidget(
+        ctxOf(app, request),
+        request.params.id,
+        version,
+        request.body,
+        publicBase(request),
+      );
       setEtag(reply, widget.version);
       return widget;
     },
@@ -127,10 +168,20 @@ export const widgetRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/widgets/:id',
     {
       config: { auth: WRITE_ROLES },
-      schema: { tags, summary: 'Delete a website widget', params: IdParams, response: { 204: Type.Null() } },
+      schema: {
+        tags,
+        summary: 'Delete a website widget',
+        params: IdParams,
+        response: { 204: Type.Null() },
+      },
     },
     async (request, reply) => {
-      await service.deleteWidget(ctxOf(app, request), request.params.id, expectedVersion(request), publicBase(request));
+      await service.deleteWidget(
+        ctxOf(app, request),
+        request.params.id,
+        expectedVersion(request),
+        publicBase(request),
+      );
       return reply.code(204).send(null);
     },
   );
@@ -174,18 +225,40 @@ export const widgetRoutes: FastifyPluginAsyncTypebox = async (app) => {
   };
 
   /** CORS preflight of a public POST: only an allowed origin gets the go-ahead. */
-  const preflight = (url: string, find: (request: FastifyRequest) => Promise<repo.WidgetRow | undefined>) =>
-    app.options(url, { config: { auth: 'public' }, schema: { ...preflightSchema, params: url.includes(':ticket') ? TicketParams : PublicIdParams } }, async (request, reply) => {
-      if (!allowCors(request, reply, await find(request).catch(() => undefined))) return reply.code(403).send(null);
-      reply.header('access-control-allow-methods', 'GET, POST');
-      reply.header('access-control-allow-headers', 'content-type');
-      reply.header('access-control-max-age', '600');
-      return reply.code(204).send(null);
-    });
-  const byParam = (request: FastifyRequest) => repo.findByPublicId(app.db, (request.params as { id: string }).id);
+  const preflight = (
+    url: string,
+    find: (request: FastifyRequest) => Promise<repo.WidgetRow | undefined>,
+  ) =>
+    app.options(
+      url,
+      {
+        config: { auth: 'public' },
+        schema: {
+          ...preflightSchema,
+          params: url.includes(':ticket') ? TicketParams : PublicIdParams,
+        },
+      },
+      async (request, reply) => {
+        if (!allowCors(request, reply, await find(request).catch(() => undefined)))
+          return reply.code(403).send(null);
+        reply.header('access-control-allow-methods', 'GET, POST');
+        reply.header('access-control-allow-headers', 'content-type');
+        reply.header('access-control-max-age', '600');
+        return reply.code(204).send(null);
+      },
+    );
+  const byParam = (request: FastifyRequest) =>
+    repo.findByPublicId(app.db, (request.params as { id: string }).id);
   const byTicket = async (request: FastifyRequest) => {
     const ticket = await repo.findTicket(app.db, (request.params as { ticket: string }).ticket);
-    return ticket && (await app.db.selectFrom('widgets').selectAll().where('id', '=', ticket.widgetId).executeTakeFirst());
+    return (
+      ticket &&
+      (await app.db
+        .selectFrom('widgets')
+        .selectAll()
+        .where('id', '=', ticket.widgetId)
+        .executeTakeFirst())
+    );
   };
 
   app.get(
@@ -237,7 +310,8 @@ export const widgetRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const widget = await enabledWidget(request.params.id);
       if (!allowCors(request, reply, widget)) throw originNotAllowed();
-      if (!widget.callEnabled || widget.callQueueId === null) throw new AppError('CALLS_NOT_OFFERED', 'This widget does not offer calls', 409);
+      if (!widget.callEnabled || widget.callQueueId === null)
+        throw new AppError('CALLS_NOT_OFFERED', 'This widget does not offer calls', 409);
       const limits = app.config.widget;
       try {
         await app.widgetCalls.limiter.hit([
@@ -251,7 +325,12 @@ export const widgetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw err;
       }
       if (!(await service.isOpenNow(app.db, widget))) {
-        throw new AppError('WIDGET_OFFLINE', 'Nobody is answering now; leave a message instead', 409, { offline: true });
+        throw new AppError(
+          'WIDGET_OFFLINE',
+          'Nobody is answering now; leave a message instead',
+          409,
+          { offline: true },
+        );
       }
       const ticket = await app.widgetCalls.calls.issue(widget, request.body, request.ip);
       return reply.code(201).header('cache-control', 'no-store').send(ticket);
@@ -306,7 +385,11 @@ export const widgetRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const ticketFor = async (request: FastifyRequest, reply: FastifyReply, value: string) => {
     const ticket = await repo.findTicket(app.db, value);
     if (!ticket) throw ticketNotFound();
-    const widget = await app.db.selectFrom('widgets').selectAll().where('id', '=', ticket.widgetId).executeTakeFirst();
+    const widget = await app.db
+      .selectFrom('widgets')
+      .selectAll()
+      .where('id', '=', ticket.widgetId)
+      .executeTakeFirst();
     if (!allowCors(request, reply, widget)) throw originNotAllowed();
     return ticket;
   };
@@ -344,7 +427,8 @@ export const widgetRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const ticket = await ticketFor(request, reply, request.params.ticket);
-      if (!ticket.callLinkedid) throw new AppError('NOT_QUEUED', 'The call has not reached the queue', 409);
+      if (!ticket.callLinkedid)
+        throw new AppError('NOT_QUEUED', 'The call has not reached the queue', 409);
       const answer = await app.widgetCalls.calls.requestCallback(ticket, request.body.number);
       return reply.code(202).send(answer);
     },

@@ -125,7 +125,9 @@ export const CallTicket = Type.Object({
 });
 export type CallTicket = Static<typeof CallTicket>;
 
-export const TicketParams = Type.Object({ ticket: Type.String({ pattern: '^[A-Za-z0-9]{16,40}$' }) });
+export const TicketParams = Type.Object({
+  ticket: Type.String({ pattern: '^[A-Za-z0-9]{16,40}$' }),
+});
 
 export const TicketStatus = Type.Object({
   state: StringEnum(['pending', 'routing', 'queued', 'connected', 'ended', 'expired'] as const),

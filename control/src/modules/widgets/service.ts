@@ -10,7 +10,13 @@ import type { Page } from '../../lib/pagination.ts';
 import { iso, type Ctx } from '../routing/common.ts';
 import { hoursStatus } from '../hours/service.ts';
 import * as repo from './repository.ts';
-import type { PrechatField, Widget, WidgetCreate, WidgetListQuery, WidgetPatch } from './schemas.ts';
+import type {
+  PrechatField,
+  Widget,
+  WidgetCreate,
+  WidgetListQuery,
+  WidgetPatch,
+} from './schemas.ts';
 
 export const widgetNotFound = createError('WIDGET_NOT_FOUND', 'Widget %s not found', 404);
 
@@ -54,9 +60,13 @@ async function checkRefs(db: Executor, tenantId: number, body: WidgetPatch): Pro
   const errors = new FieldErrors();
   for (const field of ['callQueueId', 'chatQueueId'] as const) {
     const id = body[field];
-    if (id != null && !(await repo.queueInTenant(db, tenantId, id))) errors.add(field, 'is not a queue of this tenant');
+    if (id != null && !(await repo.queueInTenant(db, tenantId, id)))
+      errors.add(field, 'is not a queue of this tenant');
   }
-  if (body.businessHoursId != null && !(await repo.hoursInTenant(db, tenantId, body.businessHoursId))) {
+  if (
+    body.businessHoursId != null &&
+    !(await repo.hoursInTenant(db, tenantId, body.businessHoursId))
+  ) {
     errors.add('businessHoursId', 'is not a business-hours schedule of this tenant');
   }
   errors.throwIfAny();
@@ -87,11 +97,21 @@ async function load(db: Executor, tenantId: number, id: number): Promise<repo.Wi
   return row;
 }
 
-export async function getWidget(db: Executor, tenantId: number, id: number, base: string): Promise<Widget> {
+export async function getWidget(
+  db: Executor,
+  tenantId: number,
+  id: number,
+  base: string,
+): Promise<Widget> {
   return toWidget(await load(db, tenantId, id), base);
 }
 
-export async function listWidgets(db: Executor, tenantId: number, query: WidgetListQuery, base: string): Promise<Page<Widget>> {
+export async function listWidgets(
+  db: Executor,
+  tenantId: number,
+  query: WidgetListQuery,
+  base: string,
+): Promise<Page<Widget>> {
   const page = await repo.listWidgets(db, tenantId, query);
   return { items: page.items.map((r) => toWidget(r, base)), nextCursor: page.nextCursor };
 }
@@ -108,12 +128,23 @@ export async function createWidget(ctx: Ctx, body: WidgetCreate, base: string): 
       prechatFields: toJson(body.prechatFields ?? DEFAULT_PRECHAT),
     });
     const widget = toWidget(await load(trx, ctx.tenantId, id), base);
-    await audit(trx, ctx.request, { action: 'widget.create', entityType: 'widget', entityId: id, after: widget });
+    await audit(trx, ctx.request, {
+      action: 'widget.create',
+      entityType: 'widget',
+      entityId: id,
+      after: widget,
+    });
     return widget;
   });
 }
 
-export async function updateWidget(ctx: Ctx, id: number, version: number, body: WidgetPatch, base: string): Promise<Widget> {
+export async function updateWidget(
+  ctx: Ctx,
+  id: number,
+  version: number,
+  body: WidgetPatch,
+  base: string,
+): Promise<Widget> {
   const before = toWidget(await load(ctx.db, ctx.tenantId, id), base);
   await checkRefs(ctx.db, ctx.tenantId, body);
   return ctx.db.transaction().execute(async (trx) => {
@@ -122,22 +153,42 @@ export async function updateWidget(ctx: Ctx, id: number, version: number, body: 
       throw versionConflict(current.version);
     }
     const after = toWidget(await load(trx, ctx.tenantId, id), base);
-    await audit(trx, ctx.request, { action: 'widget.update', entityType: 'widget', entityId: id, before, after });
+    await audit(trx, ctx.request, {
+      action: 'widget.update',
+      entityType: 'widget',
+      entityId: id,
+      before,
+      after,
+    });
     return after;
   });
 }
 
-export async function deleteWidget(ctx: Ctx, id: number, version: number, base: string): Promise<void> {
+export async function deleteWidget(
+  ctx: Ctx,
+  id: number,
+  version: number,
+  base: string,
+): Promise<void> {
   const before = await load(ctx.db, ctx.tenantId, id);
   if (before.version !== version) throw versionConflict(before.version);
   await ctx.db.transaction().execute(async (trx) => {
     await repo.deleteWidget(trx, ctx.tenantId, id);
-    await audit(trx, ctx.request, { action: 'widget.delete', entityType: 'widget', entityId: id, before: toWidget(before, base) });
+    await audit(trx, ctx.request, {
+      action: 'widget.delete',
+      entityType: 'widget',
+      entityId: id,
+      before: toWidget(before, base),
+    });
   });
 }
 
 /** Whether the widget's business hours are open now (no schedule: always). */
-export async function isOpenNow(db: Executor, widget: repo.WidgetRow, at = new Date()): Promise<boolean> {
+export async function isOpenNow(
+  db: Executor,
+  widget: repo.WidgetRow,
+  at = new Date(),
+): Promise<boolean> {
   if (widget.businessHoursId === null) return true;
   try {
     return (await hoursStatus(db, widget.tenantId, widget.businessHoursId, at)).open;

@@ -42,12 +42,19 @@ describe('iceServers', () => {
   });
   it('makes TURN REST credentials that expire', () => {
     const servers = iceServers(
-      { ...base, stunUrls: ['stun:stun.example.net:3478'], turnUrls: ['turn:turn.example.net:3478'], turnSecret: 's3cret' },
+      {
+        ...base,
+        stunUrls: ['stun:stun.example.net:3478'],
+        turnUrls: ['turn:turn.example.net:3478'],
+        turnSecret: 's3cret',
+      },
       'visitor1',
       1_000_000,
     );
     expect(servers[0]).toEqual({ urls: ['stun:stun.example.net:3478'] });
     expect(servers[1]!.username).toBe(`${1000 + 600}:visitor1`);
-    expect(servers[1]!.credential).toBe(createHmac('sha1', 's3cret').update('1600:visitor1').digest('base64'));
+    expect(servers[1]!.credential).toBe(
+      createHmac('sha1', 's3cret').update('1600:visitor1').digest('base64'),
+    );
   });
 });
