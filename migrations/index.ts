@@ -31,6 +31,15 @@ import * as m0090 from './0090_add_queue_callback_settings.ts';
 import * as m0091 from './0091_create_callbacks.ts';
 import * as m0092 from './0092_add_tenant_dial_rules.ts';
 import * as m0150 from './0150_create_security_blocks.ts';
+import * as m0300 from './0300_create_widgets.ts';
+import * as m0301 from './0301_create_widget_call_tickets.ts';
+import * as m0302 from './0302_create_rate_limit_hits.ts';
+import * as m0303 from './0303_add_calls_channel_kind_web.ts';
+import * as m0304 from './0304_add_calls_web_visitor.ts';
+import * as m0305 from './0305_create_offline_messages.ts';
+import * as m0306 from './0306_create_chats.ts';
+import * as m0307 from './0307_create_chat_messages.ts';
+import * as m0308 from './0308_add_tenants_chat_capacity.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_create_tenants': m0001,
@@ -60,4 +69,13 @@ export const migrations: Record<string, Migration> = {
   '0091_create_callbacks': m0091,
   '0092_add_tenant_dial_rules': m0092,
   '0150_create_security_blocks': m0150,
+  '0300_create_widgets': m0300,
+  '0301_create_widget_call_tickets': m0301,
+  '0302_create_rate_limit_hits': m0302,
+  '0303_add_calls_channel_kind_web': m0303,
+  '0304_add_calls_web_visitor': m0304,
+  '0305_create_offline_messages': m0305,
+  '0306_create_chats': m0306,
+  '0307_create_chat_messages': m0307,
+  '0308_add_tenants_chat_capacity': m0308,
 };

@@ -16,7 +16,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -50,6 +50,46 @@ function ensureDependencies() {
   const status = run('npm', [existsSync(lock) ? 'ci' : 'install', '--no-audit', '--no-fund']);
   if (status !== 0) fail('dependency install failed; see the npm output above');
   writeFileSync(marker, want);
+}
+
+/** Every file under a folder (recursively), for change detection. */
+function filesUnder(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    return entry.isDirectory() ? filesUnder(full) : [full];
+  });
+}
+
+/**
+ * Builds the website widget (widget/dist, served by the control plane at /widget.js) when its
+ * sources or dependencies changed since the last build, so a fresh clone works.
+ */
+function ensureWidgetBuilt() {
+  const widget = path.join(ROOT, 'widget');
+  const inputs = [...filesUnder(path.join(widget, 'src')), path.join(widget, 'build.mjs'), path.join(ROOT, 'package-lock.json')]
+    .filter((f) => existsSync(f))
+    .sort();
+  const hash = createHash('sha256');
+  for (const file of inputs) hash.update(file).update(readFileSync(file));
+  const want = hash.digest('hex');
+  const marker = path.join(widget, 'dist/.build-hash');
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === want) return;
+  say('building the website widget…');
+  if (run(process.execPath, [path.join(widget, 'build.mjs')]) !== 0) fail('widget build failed; see above');
+  writeFileSync(marker, want);
+}
+
+/** The browser tests drive Debian's headless Chromium: install it when it is missing. */
+function ensureChromium() {
+  if (existsSync('/usr/bin/chromium') || process.env.CALLDOCK_SKIP_CHROMIUM === '1') return;
+  say('installing chromium for the browser tests (apt-get)…');
+  if (run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium']) !== 0) {
+    run('apt-get', ['update']);
+    if (run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium']) !== 0) {
+      fail('could not install chromium (apt-get install chromium); the browser tests need it');
+    }
+  }
 }
 
 function canConnect(host, port, timeoutMs = 1_000) {
@@ -157,6 +197,7 @@ async function waitReady(url, child, timeoutMs = 30_000) {
 
 async function start() {
   ensureDependencies();
+  ensureWidgetBuilt();
   const env = stackEnv();
   await ensureMysql(env.DATABASE_URL);
   provision(['start', env.CALLDOCK_INSTANCE, 'main'], env);
@@ -224,6 +265,8 @@ async function start() {
 
 async function test(extraArgs) {
   ensureDependencies();
+  ensureWidgetBuilt();
+  ensureChromium();
   const url = process.env.CALLDOCK_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/';
   if (!process.env.CALLDOCK_TEST_MYSQL_URL && !dockerAnswers()) await ensureMysql(url);
   // Build the Asterisk root now, with its output in view, rather than inside the suite's setup.

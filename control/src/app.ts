@@ -24,6 +24,8 @@ import callsPlugin from './modules/calls/plugin.ts';
 import ivrPlugin from './modules/ivr/plugin.ts';
 import voicemailPlugin from './modules/voicemail/plugin.ts';
 import endpointsPlugin from './modules/endpoints/plugin.ts';
+import widgetsPlugin from './modules/widgets/plugin.ts';
+import chatPlugin from './modules/chat/plugin.ts';
 import realtimePlugin from './plugins/realtime.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { apiRoutes } from './modules/index.ts';
@@ -89,6 +91,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   await app.register(ivrPlugin);
   await app.register(voicemailPlugin);
   await app.register(endpointsPlugin);
+  await app.register(widgetsPlugin);
+  await app.register(chatPlugin);
   await app.register(healthRoutes);
   await app.register(apiRoutes, { prefix: '/api/v1' });
 

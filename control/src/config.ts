@@ -55,6 +55,29 @@ export interface Config {
   trustProxy: boolean | string[];
   /** Login attempts a minute from one client address (raised for benchmarks, never off). */
   loginRateLimitPerMinute: number;
+  /** The website widget: what a visitor's browser is told, and how much it may ask. */
+  widget: WidgetConfig;
+}
+
+export interface WidgetConfig {
+  /**
+   * SIP over WebSocket as the visitor's browser reaches Asterisk (wss://pbx.example.com/ws).
+   * Unset: Asterisk's HTTP server from ARI_URL, at /ws (right for a loopback set-up).
+   */
+  sipWsUrl: string | undefined;
+  /** STUN servers (stun:host:port), none by default: on loopback ICE must never wait for one. */
+  stunUrls: string[];
+  /** TURN servers (turn:host:port?transport=udp); with a secret, TURN REST credentials are made. */
+  turnUrls: string[];
+  /** The shared secret of the TURN server's REST API (coturn's static-auth-secret). */
+  turnSecret: string | undefined;
+  /** How long the TURN credentials and a call ticket's endpoint last. */
+  turnTtlSeconds: number;
+  ticketTtlSeconds: number;
+  /** Call tickets per window from one address, and for one widget. */
+  callsPerIpPerWindow: number;
+  callsPerWidgetPerWindow: number;
+  rateWindowSeconds: number;
 }
 
 export interface SecurityConfig {
@@ -136,6 +159,13 @@ function trustProxy(env: Env): boolean | string[] {
 /** Tests and the local stack talk SIP from loopback: never lock them out unless told to. */
 const DEFAULT_NEVER_BLOCK = '127.0.0.1,::1';
 
+function list(env: Env, name: string): string[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+}
+
 function neverBlock(env: Env): string[] {
   const raw = env.SECURITY_NEVER_BLOCK ?? DEFAULT_NEVER_BLOCK;
   const entries = raw
@@ -195,5 +225,18 @@ export function loadConfig(env: Env = process.env): Config {
     },
     trustProxy: trustProxy(env),
     loginRateLimitPerMinute: int(env, 'LOGIN_RATE_LIMIT_PER_MINUTE', 10, 1, 1_000_000),
+    widget: {
+      sipWsUrl: env.WIDGET_SIP_WS_URL?.trim()
+        ? url(env, 'WIDGET_SIP_WS_URL', 'wss://pbx.example.com/ws', ['ws:', 'wss:'])
+        : undefined,
+      stunUrls: list(env, 'WIDGET_STUN_URLS'),
+      turnUrls: list(env, 'WIDGET_TURN_URLS'),
+      turnSecret: env.WIDGET_TURN_SECRET?.trim() || undefined,
+      turnTtlSeconds: int(env, 'WIDGET_TURN_TTL_SECONDS', 3600, 60, 86_400),
+      ticketTtlSeconds: int(env, 'WIDGET_TICKET_TTL_SECONDS', 120, 10, 3600),
+      callsPerIpPerWindow: int(env, 'WIDGET_CALLS_PER_IP', 10, 1, 1_000_000),
+      callsPerWidgetPerWindow: int(env, 'WIDGET_CALLS_PER_WIDGET', 300, 1, 1_000_000),
+      rateWindowSeconds: int(env, 'WIDGET_RATE_WINDOW_SECONDS', 60, 1, 86_400),
+    },
   };
 }

@@ -19,14 +19,18 @@ const SCHEMA = [
   'call_events',
   'callbacks',
   'calls',
+  'chat_messages',
+  'chats',
   'dids',
   'holidays',
   'idempotency_keys',
   'invites',
   'ivr_menus',
   'ivr_options',
+  'offline_messages',
   'queue_members',
   'queues',
+  'rate_limit_hits',
   'refresh_tokens',
   'security_blocks',
   'signing_keys',
@@ -34,6 +38,8 @@ const SCHEMA = [
   'tenants',
   'users',
   'voicemails',
+  'widget_call_tickets',
+  'widgets',
 ];
 
 describe('migrations', () => {

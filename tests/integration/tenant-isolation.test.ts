@@ -40,6 +40,22 @@ const PUBLIC_ROUTES = [
   // The WebSocket upgrade; the token goes in the query. Its tenant scoping (a console hears its
   // own tenant's topics only) is proven in realtime.test.ts.
   'GET /api/v1/ws',
+  // The website widget's side on customers' pages: addressed by a widget's random public id or a
+  // call ticket's random handle (never a numeric id), and checked against the widget's allowed
+  // origins; proven in widget-calls.test.ts and tests/e2e/widget.test.ts.
+  'GET /api/v1/widgets/:id/config',
+  'OPTIONS /api/v1/widgets/:id/calls',
+  'POST /api/v1/widgets/:id/calls',
+  'OPTIONS /api/v1/widgets/:id/offline-messages',
+  'POST /api/v1/widgets/:id/offline-messages',
+  'GET /api/v1/widget-calls/:ticket',
+  'OPTIONS /api/v1/widget-calls/:ticket/callback',
+  'POST /api/v1/widget-calls/:ticket/callback',
+  // A visitor starts a chat from an allowed origin and gets a token for that one chat; the
+  // socket takes only that token (chat-visitor tests in widget-chat.test.ts).
+  'OPTIONS /api/v1/widgets/:id/chats',
+  'POST /api/v1/widgets/:id/chats',
+  'GET /api/v1/widgets/:id/chat',
 ];
 
 const TENANT_ROLES = ['tenant_admin', 'supervisor', 'agent', 'helpdesk'] as const;
@@ -65,6 +81,7 @@ const PLAIN_FILTERS = new Set([
   'at',
   'listened',
   'active',
+  'handled',
 ]);
 
 interface Route {
@@ -100,6 +117,7 @@ const B_FIELDS: Record<string, string[]> = {
   'POST /api/v1/queues': ['overflowTarget.id'],
   'POST /api/v1/ivr-menus': ['options.0.target.id', 'failoverTarget.id'],
   'POST /api/v1/endpoints/agents': ['userId'],
+  'POST /api/v1/widgets': ['callQueueId', 'chatQueueId', 'businessHoursId'],
 };
 
 describe('tenant isolation: every route, with tenant A’s tokens, against tenant B', () => {
@@ -129,6 +147,8 @@ describe('tenant isolation: every route, with tenant A’s tokens, against tenan
     cdr: Obj;
     voicemail: Obj;
     callback: Obj;
+    widget: Obj;
+    chat: Obj;
     callerNumber: string;
     carrierChannel: string;
   };
@@ -394,6 +414,43 @@ describe('tenant isolation: every route, with tenant A’s tokens, against tenan
       })
       .executeTakeFirstOrThrow();
     B.callback = { owner: 'B', id: Number(callback.insertId) };
+
+    // B's website widget, a call ticket (straight in the table: nothing is pushed to Asterisk),
+    // an offline message, and a chat with a message.
+    const widget = await api(t, 'POST', '/widgets', {
+      name: `${marker} Website`,
+      callQueueId: B.queue.id,
+      chatQueueId: B.queue.id,
+      businessHoursId: B.hours.id,
+      allowedOrigins: ['https://b.example.test'],
+    });
+    ok(widget, 201);
+    B.widget = obj('B', widget);
+    await app.db
+      .insertInto('widgetCallTickets')
+      .values({
+        tenantId: B.tenantId,
+        widgetId: Number(B.widget.id),
+        ticket: randomBytes(16).toString('hex'),
+        endpointId: `t${B.tenantId}-web-${randomBytes(8).toString('hex')}`,
+        extension: 'walker',
+        visitorName: `${marker} Visitor`,
+        expiresAt: new Date(Date.now() + 24 * 3600_000),
+      })
+      .execute();
+    await app.db
+      .insertInto('offlineMessages')
+      .values({ tenantId: B.tenantId, widgetId: Number(B.widget.id), name: `${marker} Visitor`, message: `${marker} call me` })
+      .execute();
+    const chat = await app.db
+      .insertInto('chats')
+      .values({ tenantId: B.tenantId, widgetId: Number(B.widget.id), queueId: Number(B.queue.id), visitorKey: `v${marker}`, visitorName: `${marker} Visitor` })
+      .executeTakeFirstOrThrow();
+    B.chat = { owner: 'B', id: Number(chat.insertId) };
+    await app.db
+      .insertInto('chatMessages')
+      .values({ tenantId: B.tenantId, chatId: Number(B.chat.id), sender: 'visitor', body: `${marker} hello` })
+      .execute();
   });
 
   afterAll(async () => {
@@ -440,7 +497,7 @@ describe('tenant isolation: every route, with tenant A’s tokens, against tenan
       .where('tenantId', '=', B.tenantId)
       .execute();
     const userIds = users.map((u) => u.id);
-    const notTenantData = ['signing_keys', 'kysely_migration', 'kysely_migration_lock', 'security_blocks'];
+    const notTenantData = ['signing_keys', 'kysely_migration', 'kysely_migration_lock', 'security_blocks', 'rate_limit_hits'];
     const snapshot: Record<string, unknown[]> = {};
     for (const [table, cols] of [...byTable].sort(([x], [y]) => x.localeCompare(y))) {
       if (notTenantData.includes(table)) continue;
@@ -515,6 +572,8 @@ describe('tenant isolation: every route, with tenant A’s tokens, against tenan
       'callbacks:id': [B.callback],
       // Blocks belong to the platform, not a tenant: any id; tenant roles must get 403.
       'security:id': [{ owner: 'B', id: 1 }],
+      'widgets:id': [B.widget],
+      'chats:id': [B.chat],
     };
     const found = table[key];
     if (!found) throw new Error(`${route.method} ${route.url}: no object of B for :${param}`);
@@ -580,6 +639,18 @@ describe('tenant isolation: every route, with tenant A’s tokens, against tenan
       'POST /api/v1/callbacks': () => ({ queueId: B.queue.id, number: '+15550001234' }),
       // A's users have no phone: refused before anything dials; B's DID must not ring.
       'POST /api/v1/calls/dial': () => ({ number: B.did.number }),
+      'POST /api/v1/widgets': () => ({
+        name: 'Walker widget',
+        callQueueId: B.queue.id,
+        chatQueueId: B.queue.id,
+        businessHoursId: B.hours.id,
+      }),
+      'PATCH /api/v1/widgets/:id': () => ({ greeting: 'Taken over', callQueueId: null }),
+      'POST /api/v1/chats/:id/messages': () => ({ body: 'Taken over' }),
+      'POST /api/v1/chats/:id/typing': () => ({ typing: true }),
+      'POST /api/v1/chats/:id/read': () => ({ upTo: 999_999 }),
+      'POST /api/v1/chats/:id/transfer': () => ({ userId: B.agent.id }),
+      'PUT /api/v1/chat-settings': () => ({ maxChatsPerAgent: 2 }),
     };
     const make = bodies[`${route.method} ${route.url}`];
     if (route.hasBody && !make)
@@ -605,6 +676,8 @@ describe('tenant isolation: every route, with tenant A’s tokens, against tenan
       boxUserId: B.agent.id,
       boxName: marker,
       ip: '192.0.2.1',
+      widgetId: B.widget.id,
+      assignedUserId: B.agent.id,
     };
     if (values[name] === undefined) {
       throw new Error(`${route.method} ${route.url}: no value of B for the filter ${name}`);

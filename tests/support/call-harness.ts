@@ -43,8 +43,8 @@ export class CallHarness {
   readonly db: Db = createDatabase(inject('databaseUrl'), { connectionLimit: 2 });
   readonly carrierSip = inject('asteriskCarrier').sipPort;
 
-  async start(): Promise<this> {
-    this.app = await buildTestApp({}, { telephony: true });
+  async start(overrides: Parameters<typeof buildTestApp>[0] = {}): Promise<this> {
+    this.app = await buildTestApp(overrides, { telephony: true });
     await this.app.ari.waitUntilConnected(15_000);
     this.carrier = new AriPeer(inject('asteriskCarrier'), 'carrier');
     await this.carrier.connect();

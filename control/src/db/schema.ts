@@ -39,6 +39,10 @@ export interface TenantTable {
   homeCountryCode: Generated<string>;
   /** JSON array of "+<digits>" destination prefixes allowed although international or premium. */
   outboundAllowedPrefixes: Json | null;
+  /** Chats one person may hold at once (the capacity model shared with voice). */
+  maxChatsPerAgent: Generated<number>;
+  /** 1: a person on a call may still be offered new chats. */
+  chatDuringCall: Generated<number>;
   version: Version;
   createdAt: CreatedAt;
   updatedAt: UpdatedAt;
@@ -217,7 +221,7 @@ export interface CallTable {
   tenantId: number;
   linkedid: string;
   direction: 'inbound' | 'outbound' | 'internal';
-  channelKind: 'pstn' | 'webrtc' | 'internal';
+  channelKind: 'pstn' | 'webrtc' | 'internal' | 'web';
   state: CallState;
   fromNumber: string | null;
   toNumber: string | null;
@@ -236,6 +240,11 @@ export interface CallTable {
   disposition: string | null;
   notes: string | null;
   recordingPath: string | null;
+  /** Web calls (channel kind 'web'): the widget, the page and the visitor's pre-call form. */
+  widgetId: ColumnType<number | null, number | null | undefined, number | null>;
+  pageUrl: ColumnType<string | null, string | null | undefined, string | null>;
+  visitorName: ColumnType<string | null, string | null | undefined, string | null>;
+  visitorEmail: ColumnType<string | null, string | null | undefined, string | null>;
   createdAt: CreatedAt;
   updatedAt: UpdatedAt;
 }
@@ -346,6 +355,100 @@ export interface CallbackTable {
   updatedAt: UpdatedAt;
 }
 
+export type WidgetPosition = 'bottom-right' | 'bottom-left';
+
+export interface WidgetTable {
+  id: Id;
+  tenantId: number;
+  publicId: string;
+  name: string;
+  color: Generated<string>;
+  label: Generated<string>;
+  position: Generated<WidgetPosition>;
+  logoUrl: string | null;
+  greeting: string | null;
+  callEnabled: Generated<number>;
+  chatEnabled: Generated<number>;
+  callQueueId: number | null;
+  chatQueueId: number | null;
+  businessHoursId: number | null;
+  allowedOrigins: Json;
+  prechatFields: Json;
+  enabled: Generated<number>;
+  version: Version;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+}
+
+export interface WidgetCallTicketTable {
+  id: Id;
+  tenantId: number;
+  widgetId: number;
+  ticket: string;
+  endpointId: string;
+  extension: string;
+  pageUrl: string | null;
+  visitorName: string | null;
+  visitorEmail: string | null;
+  visitorIp: string | null;
+  expiresAt: Date;
+  usedAt: Date | null;
+  callLinkedid: string | null;
+  callbackNumber: string | null;
+  removedAt: Date | null;
+  createdAt: CreatedAt;
+}
+
+export interface RateLimitHitTable {
+  id: Id;
+  bucket: string;
+  windowStart: Date;
+  hits: Generated<number>;
+}
+
+export interface OfflineMessageTable {
+  id: Id;
+  tenantId: number;
+  widgetId: number | null;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  message: string;
+  pageUrl: string | null;
+  createdAt: CreatedAt;
+  handledAt: Date | null;
+}
+
+export type ChatStatus = 'waiting' | 'active' | 'closed';
+
+export interface ChatTable {
+  id: Id;
+  tenantId: number;
+  widgetId: number | null;
+  queueId: number | null;
+  visitorKey: string;
+  visitorName: string | null;
+  visitorEmail: string | null;
+  pageUrl: string | null;
+  status: Generated<ChatStatus>;
+  assignedUserId: number | null;
+  visitorReadId: Generated<number>;
+  staffReadId: Generated<number>;
+  createdAt: CreatedAt;
+  acceptedAt: Date | null;
+  closedAt: Date | null;
+}
+
+export interface ChatMessageTable {
+  id: Id;
+  tenantId: number;
+  chatId: number;
+  sender: 'visitor' | 'staff' | 'system';
+  userId: number | null;
+  body: string;
+  createdAt: CreatedAt;
+}
+
 export interface Database {
   tenants: TenantTable;
   users: UserTable;
@@ -368,4 +471,10 @@ export interface Database {
   voicemails: VoicemailTable;
   securityBlocks: SecurityBlockTable;
   callbacks: CallbackTable;
+  widgets: WidgetTable;
+  widgetCallTickets: WidgetCallTicketTable;
+  rateLimitHits: RateLimitHitTable;
+  offlineMessages: OfflineMessageTable;
+  chats: ChatTable;
+  chatMessages: ChatMessageTable;
 }

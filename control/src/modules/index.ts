@@ -19,6 +19,8 @@ import { securityRoutes } from './security/routes.ts';
 import { tenantRoutes } from './tenants/routes.ts';
 import { userRoutes } from './users/routes.ts';
 import { voicemailRoutes } from './voicemail/routes.ts';
+import { widgetRoutes } from './widgets/routes.ts';
+import { chatRoutes } from './chat/routes.ts';
 
 export const apiRoutes: FastifyPluginAsync = async (app) => {
   await app.register(authRoutes);
@@ -38,4 +40,6 @@ export const apiRoutes: FastifyPluginAsync = async (app) => {
   await app.register(callControlRoutes);
   await app.register(callbackRoutes);
   await app.register(securityRoutes);
+  await app.register(widgetRoutes);
+  await app.register(chatRoutes);
 };

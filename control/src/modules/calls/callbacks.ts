@@ -375,7 +375,7 @@ export class CallbackService implements CallbackHandler {
   position(taskId: number): number | null {
     const call = this.engine.waitingCallback(taskId);
     if (!call || call.queueId === undefined) return null;
-    const position = this.engine.queuePosition(call);
+    const position = this.engine.placeInQueue(call);
     return position > 0 ? position : null;
   }
 

@@ -13,11 +13,16 @@ export interface NewCall {
   tenantId: number;
   linkedid: string;
   direction: 'inbound' | 'outbound' | 'internal';
-  channelKind: 'pstn' | 'webrtc' | 'internal';
+  channelKind: 'pstn' | 'webrtc' | 'internal' | 'web';
   fromNumber: string | null;
   toNumber: string | null;
   didId: number | null;
   startedAt: Date;
+  /** Web calls: the widget, the page the visitor called from, their pre-call form. */
+  widgetId?: number | null;
+  pageUrl?: string | null;
+  visitorName?: string | null;
+  visitorEmail?: string | null;
 }
 
 export class CallRecord {

@@ -55,6 +55,12 @@ export type TargetHandler = (call: ActiveCall, target: Target) => Promise<void>;
  */
 export type LegHandler = (event: StasisStartEvent, args: string[]) => Promise<void>;
 
+/**
+ * Looks at a channel from a WebRTC/SIP phone (first Stasis argument 'webrtc') before the
+ * dialer does, and takes it if it is its own (a website visitor's short-lived endpoint).
+ */
+export type WebRtcClaimer = (event: StasisStartEvent, dialled: string) => Promise<boolean>;
+
 /** Told when a watched channel ends; a promise it returns is run like any unawaited step. */
 export type ChannelWatcher = (cause: number) => void | Promise<void>;
 
@@ -149,6 +155,7 @@ export class CallEngine extends EventEmitter {
   /** Channels another module watches: their end goes to it, before the engine's own handling. */
   private readonly watched = new Map<string, ChannelWatcher>();
   private callbacks: CallbackHandler | undefined;
+  private readonly webRtcClaimers: WebRtcClaimer[] = [];
 
   constructor(
     private readonly db: Db,
@@ -191,7 +198,7 @@ export class CallEngine extends EventEmitter {
   }
 
   /** A waiting call's place in its queue, by the order the ACD serves (1 = next; 0 = not queued). */
-  queuePosition(call: ActiveCall): number {
+  placeInQueue(call: ActiveCall): number {
     const queue = call.queueId === undefined ? undefined : this.queues.get(call.queueId);
     if (!queue || call.status !== CallStatus.Queued) return 0;
     const order = serviceOrder(queue.waiting);
@@ -201,6 +208,10 @@ export class CallEngine extends EventEmitter {
   /** The Stasis handler: called for every StasisStart of the calldock app. */
   async onStasisStart(event: StasisStartEvent): Promise<void> {
     const [kind, ...args] = event.args;
+    if (kind === LegKind.WebRtc) {
+      const dialled = args[0] ?? event.channel.dialplan.exten;
+      for (const claim of this.webRtcClaimers) if (await claim(event, dialled)) return;
+    }
     switch (kind) {
       case LegKind.Trunk:
         return this.inbound(event, args[0] ?? event.channel.dialplan.exten);
@@ -1199,6 +1210,29 @@ export class CallEngine extends EventEmitter {
 
   unwatchChannel(channelId: string): void {
     this.watched.delete(channelId);
+  }
+
+  /** Lets a module take some 'webrtc' channels before the dialer (see WebRtcClaimer). */
+  claimWebRtc(claimer: WebRtcClaimer): void {
+    this.webRtcClaimers.push(claimer);
+  }
+
+  /**
+   * A call that did not come in on a trunk (a website visitor's) starts like one: it joins the
+   * engine's calls, passes the tenant's limits and is routed to the target (a queue: same ACD,
+   * same CDR as a PSTN call).
+   */
+  async admit(call: ActiveCall, target: Target): Promise<void> {
+    this.adopt(call);
+    if (!(await this.withinLimits(call))) return;
+    await this.routeTo(call, target);
+  }
+
+  /** 1-based place of a waiting call in its queue, or undefined when it is not waiting. */
+  queuePosition(tenantId: number, callId: string): number | undefined {
+    const call = this.getCall(tenantId, callId);
+    const place = call ? this.placeInQueue(call) : 0;
+    return place > 0 ? place : undefined;
   }
 
   /** A call that did not come in on a trunk (outbound, internal) joins the engine's calls. */

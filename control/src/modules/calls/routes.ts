@@ -69,6 +69,11 @@ const CdrRow = Type.Object({
   disposition: nullable(Type.String()),
   notes: nullable(Type.String()),
   recordingPath: nullable(Type.String()),
+  /** Web calls (channelKind 'web'): the widget, the page and the visitor's pre-call form. */
+  widgetId: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+  pageUrl: Type.Optional(nullable(Type.String())),
+  visitorName: Type.Optional(nullable(Type.String())),
+  visitorEmail: Type.Optional(nullable(Type.String())),
 });
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);

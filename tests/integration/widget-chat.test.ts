@@ -1,0 +1,113 @@
+/**
+ * Chat routing by the capacity model shared with voice, visitor tokens, and the staff inbox's
+ * access rules, against the real database. (The browser round trip is in tests/e2e/widget.test.ts.)
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CallHarness } from '../support/call-harness.ts';
+import { bearer, createUser, tokenFor } from '../support/fixtures.ts';
+import { createQueue, type TestAgent } from '../support/telephony-fixtures.ts';
+
+const SITE = 'https://help.example.test';
+
+describe('widget chat: capacity, tokens, inbox', () => {
+  const h = new CallHarness();
+  let admin: string;
+  let ada: TestAgent;
+  let bea: TestAgent;
+  let publicId: string;
+
+  beforeAll(async () => {
+    await h.start();
+    admin = await tokenFor(h.app, await createUser(h.db, h.tenantId, 'tenant_admin'));
+    ada = await h.agent();
+    bea = await h.agent();
+    const queueId = await createQueue(h.db, h.tenantId, {
+      members: [{ userId: ada.id }, { userId: bea.id }],
+    });
+    const res = await h.post(admin, '/widgets', {
+      name: 'Help',
+      callEnabled: false,
+      chatQueueId: queueId,
+      allowedOrigins: [SITE],
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    publicId = res.json().publicId;
+    const settings = await h.app.inject({
+      method: 'PUT',
+      url: '/api/v1/chat-settings',
+      headers: bearer(admin),
+      payload: { maxChatsPerAgent: 1, chatDuringCall: false },
+    });
+    expect(settings.json()).toEqual({ maxChatsPerAgent: 1, chatDuringCall: false });
+  }, 60_000);
+
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  const startChat = (name: string, origin = SITE) =>
+    h.app.inject({
+      method: 'POST',
+      url: `/api/v1/widgets/${publicId}/chats`,
+      headers: { origin },
+      payload: { name },
+    });
+
+  it('gives each person up to N chats, none to a person on a call, and queues the rest', async () => {
+    await h.setState(ada, 'available');
+    await h.setState(bea, 'away');
+    const first = await startChat('One');
+    expect(first.statusCode, first.body).toBe(201);
+    expect(first.json().chat).toMatchObject({ status: 'active', assignedUserId: ada.id });
+    // Ada is full (one chat each); Bea is away: the next one waits.
+    const second = await startChat('Two');
+    expect(second.json().chat).toMatchObject({ status: 'waiting', assignedUserId: null });
+    // Bea comes back and a call rings her at once: no chat for her while chats during calls are off.
+    h.app.agents.apply(bea.id, { type: 'set_available' });
+    h.app.agents.apply(bea.id, { type: 'offer', callId: 'ringing-call' });
+    await h.app.chats.routeWaiting(h.tenantId);
+    expect((await h.app.chats.get(h.tenantId, second.json().chat.id)).status).toBe('waiting');
+    // The call goes elsewhere: she is free, and the waiting chat comes to her.
+    h.app.agents.apply(bea.id, { type: 'offer_cancelled' });
+    await expect
+      .poll(async () => (await h.app.chats.get(h.tenantId, second.json().chat.id)).assignedUserId)
+      .toBe(bea.id);
+  });
+
+  it('refuses other origins, and a visitor token opens only its own chat', async () => {
+    expect((await startChat('Evil', 'https://evil.example.test')).statusCode).toBe(403);
+    const started = (await startChat('Vera')).json();
+    const verified = await h.app.chats.verifyToken(started.token);
+    expect(verified.chatId).toBe(started.chat.id);
+    await expect(h.app.chats.verifyToken(`${started.token}x`)).rejects.toThrow(/not valid/);
+    // A visitor token is no access token.
+    const asStaff = await h.app.inject({ url: '/api/v1/chats', headers: bearer(started.token) });
+    expect(asStaff.statusCode).toBe(401);
+  });
+
+  it('shows agents only their own chats; supervisors and admins all', async () => {
+    const mine = await h.app.inject({
+      url: '/api/v1/chats?status=active',
+      headers: bearer(await tokenFor(h.app, ada)),
+    });
+    expect(
+      mine.json().items.every((c: { assignedUserId: number }) => c.assignedUserId === ada.id),
+    ).toBe(true);
+    const all = await h.app.inject({ url: '/api/v1/chats', headers: bearer(admin) });
+    expect(all.json().items.length).toBeGreaterThanOrEqual(3);
+    const other = all
+      .json()
+      .items.find((c: { assignedUserId: number | null }) => c.assignedUserId !== ada.id);
+    const denied = await h.app.inject({
+      url: `/api/v1/chats/${other.id}`,
+      headers: bearer(await tokenFor(h.app, ada)),
+    });
+    expect(denied.statusCode).toBe(404);
+    const closed = await h.app.inject({
+      method: 'POST',
+      url: `/api/v1/chats/${other.id}/close`,
+      headers: bearer(admin),
+    });
+    expect(closed.json().status).toBe('closed');
+  });
+});
