@@ -147,6 +147,26 @@ describe('callbacks', () => {
     expect((await api('POST', `/callbacks/${abandoned.id}/cancel`)).statusCode).toBe(409);
   });
 
+  it('takes a callback for another number (the widget\'s visitor) in the caller\'s place, and refuses one that cannot be dialled', async () => {
+    const agent = await h.agent();
+    const queueId = await createQueue(h.db, h.tenantId, { members: [{ userId: agent.id }], maxWaitSeconds: 300 });
+    const did = await createDid(h.db, h.tenantId, { type: 'queue', id: queueId });
+    await h.setState(agent, 'away');
+    const waiting = await queuedCall(did, customer());
+    const call = h.app.calls.getCall(h.tenantId, waiting.callId)!;
+
+    expect(await h.app.calls.requestCallback(call, 'not a number', 'web')).toBe(false);
+    expect(h.app.calls.getCall(h.tenantId, waiting.callId)?.status).toBe('queued');
+
+    const number = customer();
+    expect(await h.app.calls.requestCallback(call, number, 'web')).toBe(true);
+    await h.phones.ended(waiting.outside);
+    const task = await until('the callback task', () => tasksFrom(waiting.callId));
+    expect(task).toMatchObject({ reason: 'web', number, status: 'waiting' });
+    expect(h.app.callbacks.position(task.id)).toBe(1);
+    expect((await api('POST', `/callbacks/${task.id}/cancel`)).statusCode).toBe(200);
+  });
+
   it('keeps scheduled callbacks across a restart, in order, and refuses bad input by field', async () => {
     const agent = await h.agent();
     const queueId = await createQueue(h.db, h.tenantId, { members: [{ userId: agent.id }] });
