@@ -37,6 +37,8 @@ export interface Config {
   agentReconnectGraceSeconds: number;
   /** Seconds before a customer who did not answer a callback is tried again. */
   callbackRetrySeconds: number;
+  /** Milliseconds a routing read is reused by the call engine (changes through the API apply at once). */
+  routingFreshMs: number;
   /** Failed SIP authentications: counted per source address, which is blocked past a threshold. */
   security: SecurityConfig;
   /**
@@ -213,6 +215,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     agentReconnectGraceSeconds: int(env, 'AGENT_RECONNECT_GRACE_SECONDS', 30, 0, 600),
     callbackRetrySeconds: int(env, 'CALLBACK_RETRY_SECONDS', 120, 1, 86_400),
+    routingFreshMs: int(env, 'ROUTING_FRESH_MS', 250, 0, 60_000),
     cdrOutboxFile: str(env, 'CDR_OUTBOX_FILE', '.calldock/cdr-outbox.jsonl'),
     resyncEndpointsOnConnect: env.RESYNC_ENDPOINTS_ON_CONNECT?.trim() !== 'false',
     asteriskCdrCsv: env.ASTERISK_CDR_CSV?.trim() || undefined,

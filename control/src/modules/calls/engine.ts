@@ -113,6 +113,8 @@ interface QueueRuntime {
 export interface EngineOptions {
   /** Seconds a customer waits for a crashed agent's softphone to return (default 30). */
   agentReconnectGraceSeconds?: number;
+  /** How long a routing read (DID, queue, members, limits) is reused (RoutingView; default 250). */
+  routingFreshMs?: number;
 }
 
 export interface CallEvent {
@@ -169,7 +171,7 @@ export class CallEngine extends EventEmitter {
   ) {
     super();
     this.setMaxListeners(50);
-    this.view = new RoutingView(db, resolveRoute, log);
+    this.view = new RoutingView(db, resolveRoute, log, options.routingFreshMs);
   }
 
   /** Lets a module take calls routed to its kind of target ('ivr', 'voicemail', ...). */

@@ -41,6 +41,14 @@ async function callsPlugin(app: FastifyInstance): Promise<void> {
   const agents = new AgentRegistry(app.db, cdrStore, log);
   const engine = new CallEngine(app.db, cdrStore, telephony, agents, didRouteResolver(app.db), log, {
     agentReconnectGraceSeconds: app.config.agentReconnectGraceSeconds,
+    routingFreshMs: app.config.routingFreshMs,
+  });
+  // A change an admin makes applies to the very next call: routing reads are reused only briefly
+  // (see RoutingView), and not at all across a successful change through this API.
+  // (onSend: the change is committed, and the client has not got the answer yet.)
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400 && request.url.startsWith('/api/')) engine.view.forget();
+    return payload;
   });
   app.decorate('telephony', telephony);
   app.decorate('agents', agents);

@@ -4,9 +4,11 @@
  * read for the same question is used instead, and calls keep being routed through an outage.
  * Only questions asked before the outage can be answered during it.
  *
- * One exception keeps the hot path short: the same question asked again within `FRESH_MS` (a
- * call's enqueue and its first ACD round both need the queue's members) gets the answer just
- * read, and questions asked while the same read is under way share it.
+ * One exception keeps the hot path short: the same question asked again within `freshMs`
+ * (ROUTING_FRESH_MS, default 250 ms) gets the answer just read, and questions asked while the
+ * same read is under way share it. Under load (20 calls a second into one queue) most calls then
+ * route without a round trip to MySQL; a change made through this process's API clears every
+ * answer at once (`forget`), and one made elsewhere applies within `freshMs`.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/database.ts';
@@ -24,39 +26,53 @@ import {
   type TenantLimits,
 } from './queues.ts';
 
-const FRESH_MS = 50;
-
 export class RoutingView {
   private readonly memory = new Map<string, unknown>();
   private readonly readAt = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private degraded = false;
+  private forgotAt = 0;
 
   constructor(
     private readonly db: Db,
     private readonly resolver: RouteResolver,
     private readonly log: FastifyBaseLogger,
+    private readonly freshMs = 250,
   ) {}
+
+  /** Every remembered answer is stale from now on (an admin changed something). */
+  forget(): void {
+    this.readAt.clear();
+    this.inFlight.clear();
+    this.forgotAt = performance.now();
+  }
+
+  private forgottenSince(at: number): boolean {
+    return this.forgotAt >= at;
+  }
 
   /** True while answers come from memory because MySQL is away. */
   get fromMemory(): boolean {
     return this.degraded;
   }
 
-  private async read<T>(key: string, load: () => Promise<T>, reuse = false): Promise<T> {
-    if (reuse) {
-      const at = this.readAt.get(key);
-      if (at !== undefined && performance.now() - at < FRESH_MS) return this.memory.get(key) as T;
-      const pending = this.inFlight.get(key);
-      if (pending) return pending as Promise<T>;
-      const started = this.read(key, load).finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, started);
-      return started;
-    }
+  private read<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const at = this.readAt.get(key);
+    if (at !== undefined && performance.now() - at < this.freshMs) return Promise.resolve(this.memory.get(key) as T);
+    const pending = this.inFlight.get(key);
+    if (pending) return pending as Promise<T>;
+    const started = this.load(key, load).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, started);
+    return started;
+  }
+
+  private async load<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const asked = performance.now();
     try {
       const value = await load();
       this.memory.set(key, value);
-      this.readAt.set(key, performance.now());
+      // Fresh from when it was asked: a forget() during the read leaves it stale.
+      if (!this.forgottenSince(asked)) this.readAt.set(key, asked);
       if (this.degraded) {
         this.degraded = false;
         this.log.info('MySQL is back: routing reads from it again');
@@ -77,11 +93,11 @@ export class RoutingView {
   }
 
   queue(tenantId: number, queueId: number): Promise<QueueConfig | undefined> {
-    return this.read(`queue:${queueId}`, () => loadQueue(this.db, tenantId, queueId), true);
+    return this.read(`queue:${queueId}`, () => loadQueue(this.db, tenantId, queueId));
   }
 
   members(tenantId: number, queueId: number): Promise<QueueMember[]> {
-    return this.read(`members:${queueId}`, () => loadMembers(this.db, tenantId, queueId), true);
+    return this.read(`members:${queueId}`, () => loadMembers(this.db, tenantId, queueId));
   }
 
   limits(tenantId: number): Promise<TenantLimits | undefined> {
