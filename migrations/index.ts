@@ -28,6 +28,17 @@ import * as m0052 from './0052_add_did_caller_priority.ts';
 import * as m0060 from './0060_create_voicemails.ts';
 import * as m0080 from './0080_add_dids_tenant_number_index.ts';
 import * as m0150 from './0150_create_security_blocks.ts';
+import * as m0200 from './0200_create_contacts.ts';
+import * as m0201 from './0201_create_contact_phones.ts';
+import * as m0202 from './0202_create_contact_emails.ts';
+import * as m0203 from './0203_create_sla_policies.ts';
+import * as m0204 from './0204_create_ticket_fields.ts';
+import * as m0205 from './0205_create_tickets.ts';
+import * as m0206 from './0206_create_ticket_messages.ts';
+import * as m0207 from './0207_create_ticket_history.ts';
+import * as m0208 from './0208_create_ticket_links.ts';
+import * as m0209 from './0209_create_ticket_attachments.ts';
+import * as m0210 from './0210_create_ticket_views.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_create_tenants': m0001,
@@ -54,4 +65,15 @@ export const migrations: Record<string, Migration> = {
   '0060_create_voicemails': m0060,
   '0080_add_dids_tenant_number_index': m0080,
   '0150_create_security_blocks': m0150,
+  '0200_create_contacts': m0200,
+  '0201_create_contact_phones': m0201,
+  '0202_create_contact_emails': m0202,
+  '0203_create_sla_policies': m0203,
+  '0204_create_ticket_fields': m0204,
+  '0205_create_tickets': m0205,
+  '0206_create_ticket_messages': m0206,
+  '0207_create_ticket_history': m0207,
+  '0208_create_ticket_links': m0208,
+  '0209_create_ticket_attachments': m0209,
+  '0210_create_ticket_views': m0210,
 };
