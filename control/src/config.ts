@@ -53,6 +53,19 @@ export interface Config {
   trustProxy: boolean | string[];
   /** Login attempts a minute from one client address (raised for benchmarks, never off). */
   loginRateLimitPerMinute: number;
+  /** Tickets: attachment storage and the SLA breach job. */
+  helpdesk: HelpdeskConfig;
+}
+
+export interface HelpdeskConfig {
+  /** Folder holding ticket attachments (one subfolder per tenant); never inside the database. */
+  attachmentsDir: string;
+  /** Largest file one upload may carry. */
+  attachmentMaxBytes: number;
+  /** All of a tenant's attachments together. */
+  tenantQuotaBytes: number;
+  /** How often the SLA breach job runs; 0 = never (a test runs it by hand). */
+  slaCheckSeconds: number;
 }
 
 export interface SecurityConfig {
@@ -192,5 +205,11 @@ export function loadConfig(env: Env = process.env): Config {
     },
     trustProxy: trustProxy(env),
     loginRateLimitPerMinute: int(env, 'LOGIN_RATE_LIMIT_PER_MINUTE', 10, 1, 1_000_000),
+    helpdesk: {
+      attachmentsDir: str(env, 'HELPDESK_ATTACHMENTS_DIR', '.calldock/attachments'),
+      attachmentMaxBytes: int(env, 'HELPDESK_ATTACHMENT_MAX_BYTES', 10 * 1024 * 1024, 1, 1024 ** 3),
+      tenantQuotaBytes: int(env, 'HELPDESK_TENANT_QUOTA_BYTES', 1024 ** 3, 1, 1024 ** 4),
+      slaCheckSeconds: int(env, 'HELPDESK_SLA_CHECK_SECONDS', 60, 0, 86_400),
+    },
   };
 }
