@@ -24,6 +24,7 @@ import callsPlugin from './modules/calls/plugin.ts';
 import ivrPlugin from './modules/ivr/plugin.ts';
 import voicemailPlugin from './modules/voicemail/plugin.ts';
 import endpointsPlugin from './modules/endpoints/plugin.ts';
+import helpdeskPlugin from './modules/helpdesk/plugin.ts';
 import realtimePlugin from './plugins/realtime.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { apiRoutes } from './modules/index.ts';
@@ -89,6 +90,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   await app.register(ivrPlugin);
   await app.register(voicemailPlugin);
   await app.register(endpointsPlugin);
+  await app.register(helpdeskPlugin);
   await app.register(healthRoutes);
   await app.register(apiRoutes, { prefix: '/api/v1' });
 

@@ -9,6 +9,7 @@ import { callRoutes } from './calls/routes.ts';
 import { callControlRoutes } from './calls/call-control-routes.ts';
 import { didRoutes } from './dids/routes.ts';
 import { endpointRoutes } from './endpoints/routes.ts';
+import { helpdeskRoutes } from './helpdesk/routes.ts';
 import { hoursRoutes } from './hours/routes.ts';
 import { inviteRoutes } from './invites/routes.ts';
 import { ivrRoutes } from './ivr/routes.ts';
@@ -36,4 +37,5 @@ export const apiRoutes: FastifyPluginAsync = async (app) => {
   await app.register(recordingRoutes);
   await app.register(callControlRoutes);
   await app.register(securityRoutes);
+  await app.register(helpdeskRoutes);
 };
