@@ -89,12 +89,16 @@ export const SourceKind = StringEnum(SOURCE_KINDS);
 
 const Tag = Type.String({ pattern: '^[^,\\s][^,]{0,39}$', description: 'No commas, 1-40 characters' });
 const Tags = Type.Array(Tag, { maxItems: 30, uniqueItems: true });
-export const FieldValue = orNull(Type.Union([Type.String({ maxLength: 2000 }), Type.Number(), Type.Boolean()]));
+/**
+ * A custom value: string, number, boolean or null, checked against its definition by the
+ * service. Not a schema union: the request coercion would turn 3 into "3" for the first branch.
+ */
+export const FieldValue = Type.Unknown({ description: 'string, number, boolean or null, per the field’s type' });
 export const CustomValues = Type.Record(Type.String({ maxLength: 40 }), FieldValue, {
   maxProperties: 100,
   description: 'Values of the tenant’s custom fields, by key',
 });
-export type CustomValues = Static<typeof CustomValues>;
+export type CustomValues = Record<string, string | number | boolean | null>;
 
 const Id = Type.Integer({ minimum: 1 });
 const ticketFields = {

@@ -136,7 +136,7 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 export async function checkCustomValues(
   db: Executor,
   tenantId: number,
-  values: CustomValues,
+  values: Record<string, unknown>,
   errors: FieldErrors,
   options: { creating: boolean },
 ): Promise<CustomValues> {
@@ -154,7 +154,7 @@ export async function checkCustomValues(
       continue;
     }
     const ok =
-      (def.type === 'text' && typeof value === 'string') ||
+      (def.type === 'text' && typeof value === 'string' && value.length <= 2000) ||
       (def.type === 'number' && typeof value === 'number' && Number.isFinite(value)) ||
       (def.type === 'boolean' && typeof value === 'boolean') ||
       (def.type === 'date' && typeof value === 'string' && DATE.test(value) && !Number.isNaN(Date.parse(value))) ||
@@ -163,7 +163,7 @@ export async function checkCustomValues(
       errors.add(field, def.type === 'select' ? `must be one of ${def.options.join(', ')}` : def.type === 'date' ? 'must be a date YYYY-MM-DD' : `must be a ${def.type}`);
       continue;
     }
-    out[key] = value;
+    out[key] = value as string | number | boolean;
   }
   if (options.creating) {
     for (const def of defs.values()) {

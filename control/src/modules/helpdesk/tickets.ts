@@ -257,7 +257,7 @@ export interface NewTicket {
   assigneeUserId?: number | null | undefined;
   groupId?: number | null | undefined;
   tags?: string[] | undefined;
-  customFields?: CustomValues | undefined;
+  customFields?: Record<string, unknown> | undefined;
   message?:
     | { kind: 'public' | 'internal'; body: string; channel?: 'web' | 'phone' | 'voicemail' | 'chat' | 'form'; fromContact?: boolean }
     | undefined;
