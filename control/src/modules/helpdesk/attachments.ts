@@ -37,6 +37,7 @@ const unsupported = (message: string) =>
   new AppError('UNSUPPORTED_MEDIA_TYPE', 'This kind of file is not accepted', 415, [{ field: 'file', message }]);
 
 function safeName(name: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what is removed
   const base = path.basename(name.replace(/\\/g, '/')).replace(/[\u0000-\u001f"<>|:*?]/g, '_').trim();
   return (base || 'file').slice(0, 255);
 }

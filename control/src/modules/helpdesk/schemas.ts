@@ -178,7 +178,7 @@ export const TicketFilters = Type.Object(ticketFilters, { additionalProperties: 
 export type TicketFilters = Static<typeof TicketFilters>;
 export const TicketListQuery = listQuery({
   ...ticketFilters,
-  viewId: Type.Optional(Type.Integer({ minimum: 1, description: 'Start from a saved view’s filters' })),
+  viewId: Type.Optional(Type.Integer({ minimum: 1, description: 'Start from one of your saved views’ filters (a view that is not yours matches nothing)' })),
 });
 export type TicketListQuery = Static<typeof TicketListQuery>;
 export const TicketList = listResponse(Ticket);

@@ -137,9 +137,8 @@ export async function listTickets(
       .where('userId', '=', userId)
       .where('id', '=', query.viewId)
       .executeTakeFirst();
-    if (!view) {
-      throw new AppError('VALIDATION_FAILED', 'Invalid query', 400, [{ field: 'viewId', message: 'is not one of your saved views' }]);
-    }
+    // Like any filter naming an object that is not the caller's: nothing matches.
+    if (!view) return { items: [], nextCursor: null };
     filters = fromJson<TicketFilters>(view.filters, {});
   }
   const { limit: _l, cursor: _c, sort: _s, viewId: _v, ...own } = query;
