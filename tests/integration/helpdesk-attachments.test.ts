@@ -32,8 +32,12 @@ describe('helpdesk attachments', () => {
   let stranger: Api;
   let ticketId: number;
 
-  const ok = (res: { statusCode: number; body: string; json: () => unknown }, status: number): Json => {
-    if (res.statusCode !== status) throw new Error(`expected ${status}, got ${res.statusCode}: ${res.body}`);
+  const ok = (
+    res: { statusCode: number; body: string; json: () => unknown },
+    status: number,
+  ): Json => {
+    if (res.statusCode !== status)
+      throw new Error(`expected ${status}, got ${res.statusCode}: ${res.body}`);
     return res.body ? res.json() : undefined;
   };
   const upload = (api: Api, ticket: number, name: string, content: Buffer, type?: string) => {
@@ -43,21 +47,39 @@ describe('helpdesk attachments', () => {
   /** Every file under the storage folder, temporary ones included. */
   async function files(): Promise<string[]> {
     const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-    return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)).sort();
+    return entries
+      .filter((e) => e.isFile())
+      .map((e) => path.join(e.parentPath, e.name))
+      .sort();
   }
   const rows = async () =>
-    (await db.selectFrom('ticketAttachments').select('id').where('tenantId', '=', tenantId).execute()).length;
+    (
+      await db
+        .selectFrom('ticketAttachments')
+        .select('id')
+        .where('tenantId', '=', tenantId)
+        .execute()
+    ).length;
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'calldock-attachments-'));
     app = await buildTestApp({
-      helpdesk: { ...testConfig().helpdesk, attachmentsDir: dir, attachmentMaxBytes: MAX, tenantQuotaBytes: QUOTA, slaCheckSeconds: 0 },
+      helpdesk: {
+        ...testConfig().helpdesk,
+        attachmentsDir: dir,
+        attachmentMaxBytes: MAX,
+        tenantQuotaBytes: QUOTA,
+        slaCheckSeconds: 0,
+      },
     });
     tenantId = (await createTenant(db)).id;
     staff = apiAs(app, await tokenFor(app, await createUser(db, tenantId, 'helpdesk')));
     agent = apiAs(app, await tokenFor(app, await createUser(db, tenantId, 'agent')));
     supervisor = apiAs(app, await tokenFor(app, await createUser(db, tenantId, 'supervisor')));
-    stranger = apiAs(app, await tokenFor(app, await createUser(db, (await createTenant(db)).id, 'helpdesk')));
+    stranger = apiAs(
+      app,
+      await tokenFor(app, await createUser(db, (await createTenant(db)).id, 'helpdesk')),
+    );
     ticketId = ok(await staff('POST', '/tickets', { subject: 'Screenshots' }), 201).id;
   });
 
@@ -88,16 +110,31 @@ describe('helpdesk attachments', () => {
     expect(download.rawPayload.equals(content)).toBe(true);
 
     // Put on a reply, the message lists it.
-    const message = ok(await staff('POST', `/tickets/${ticketId}/messages`, { kind: 'public', body: 'See attached', attachmentIds: [attachment.id] }), 201);
+    const message = ok(
+      await staff('POST', `/tickets/${ticketId}/messages`, {
+        kind: 'public',
+        body: 'See attached',
+        attachmentIds: [attachment.id],
+      }),
+      201,
+    );
     expect(message.attachmentIds).toEqual([attachment.id]);
     const listed = ok(await staff('GET', `/tickets/${ticketId}/attachments`), 200).items;
     expect(listed.map((a: Json) => [a.id, a.messageId])).toEqual([[attachment.id, message.id]]);
 
     // Agents may read tickets but not open attachments; another tenant cannot even see them.
-    expect((await agent('GET', `/tickets/${ticketId}/attachments/${attachment.id}`)).statusCode).toBe(403);
-    expect((await stranger('GET', `/tickets/${ticketId}/attachments/${attachment.id}`)).statusCode).toBe(404);
+    expect(
+      (await agent('GET', `/tickets/${ticketId}/attachments/${attachment.id}`)).statusCode,
+    ).toBe(403);
+    expect(
+      (await stranger('GET', `/tickets/${ticketId}/attachments/${attachment.id}`)).statusCode,
+    ).toBe(404);
     const history = ok(await staff('GET', `/tickets/${ticketId}/history`), 200).items;
-    expect(history.some((h: Json) => h.action === 'attached' && h.newValue.attachmentId === attachment.id)).toBe(true);
+    expect(
+      history.some(
+        (h: Json) => h.action === 'attached' && h.newValue.attachmentId === attachment.id,
+      ),
+    ).toBe(true);
   });
 
   it('refuses a file over the size limit with 413 and stores nothing', async () => {
@@ -115,10 +152,15 @@ describe('helpdesk attachments', () => {
     expect(exe.statusCode).toBe(415);
     expect(exe.json().error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     // A real PDF named .png is a lie too; and an executable with an honest name is still refused.
-    expect((await upload(staff, ticketId, 'scan.png', Buffer.from('%PDF-1.7\n%âãÏÓ\n1 0 obj\n'))).statusCode).toBe(415);
+    expect(
+      (await upload(staff, ticketId, 'scan.png', Buffer.from('%PDF-1.7\n%âãÏÓ\n1 0 obj\n')))
+        .statusCode,
+    ).toBe(415);
     expect((await upload(staff, ticketId, 'setup.exe', exeBytes())).statusCode).toBe(415);
     // A text file named .exe: the name claims an executable.
-    expect((await upload(staff, ticketId, 'notes.exe', Buffer.from('plain words\n'))).statusCode).toBe(415);
+    expect(
+      (await upload(staff, ticketId, 'notes.exe', Buffer.from('plain words\n'))).statusCode,
+    ).toBe(415);
     expect({ files: await files(), rows: await rows() }).toEqual(before);
   });
 
@@ -134,7 +176,13 @@ describe('helpdesk attachments', () => {
     const foreign = await upload(stranger, ticketId, 'c.png', pngBytes(100));
     expect(foreign.statusCode).toBe(404);
     expect(await files()).toEqual(before.files);
-    expect(await db.selectFrom('ticketAttachments').select('id').where('ticketId', '=', ticketId).execute()).toHaveLength(before.rows);
+    expect(
+      await db
+        .selectFrom('ticketAttachments')
+        .select('id')
+        .where('ticketId', '=', ticketId)
+        .execute(),
+    ).toHaveLength(before.rows);
     // Agents may not upload; a request without a file is refused naming the field.
     expect((await upload(agent, ticketId, 'd.png', pngBytes(100))).statusCode).toBe(403);
     const empty = await staff('POST', `/tickets/${ticketId}/attachments`, { file: 'x' });

@@ -4,6 +4,7 @@
  * and the breach job, run by two app instances at once and again after a restart, marking each
  * missed target exactly once with one history row.
  */
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase } from '../../control/src/db/database.ts';
 import { dueTimes } from '../../control/src/modules/helpdesk/sla.ts';
@@ -15,12 +16,17 @@ type App = Awaited<ReturnType<typeof buildTestApp>>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers
 type Json = any;
 
-const ok = (res: { statusCode: number; body: string; json: () => unknown }, status: number): Json => {
-  if (res.statusCode !== status) throw new Error(`expected ${status}, got ${res.statusCode}: ${res.body}`);
+const ok = (
+  res: { statusCode: number; body: string; json: () => unknown },
+  status: number,
+): Json => {
+  if (res.statusCode !== status)
+    throw new Error(`expected ${status}, got ${res.statusCode}: ${res.body}`);
   return res.body ? res.json() : undefined;
 };
 const manual = () => ({ helpdesk: { ...testConfig().helpdesk, slaCheckSeconds: 0 } });
-const weekdays = (open: string, close: string) => [1, 2, 3, 4, 5].map((day) => ({ day, open, close }));
+const weekdays = (open: string, close: string) =>
+  [1, 2, 3, 4, 5].map((day) => ({ day, open, close }));
 
 describe('helpdesk SLA', () => {
   const db = createDatabase(inject('databaseUrl'), { connectionLimit: 2 });
@@ -52,7 +58,12 @@ describe('helpdesk SLA', () => {
       201,
     );
     const policy = ok(
-      await admin('POST', '/sla-policies', { priority: 'high', firstResponseMinutes: 120, resolutionMinutes: 960, businessHoursId: ny.id }),
+      await admin('POST', '/sla-policies', {
+        priority: 'high',
+        firstResponseMinutes: 120,
+        resolutionMinutes: 960,
+        businessHoursId: ny.id,
+      }),
       201,
     );
     expect(policy).toMatchObject({ priority: 'high', businessHoursId: ny.id });
@@ -66,51 +77,118 @@ describe('helpdesk SLA', () => {
     const weekend = await dueTimes(app.db, tenantId, 'high', new Date('2026-03-07T15:00:00Z'));
     expect(weekend.firstResponseDueAt?.toISOString()).toBe('2026-03-09T15:00:00.000Z');
     // Another priority without a policy has no targets.
-    expect(await dueTimes(app.db, tenantId, 'low', new Date())).toEqual({ firstResponseDueAt: null, resolutionDueAt: null });
+    expect(await dueTimes(app.db, tenantId, 'low', new Date())).toEqual({
+      firstResponseDueAt: null,
+      resolutionDueAt: null,
+    });
     // Another tenant's schedule cannot be named.
     const foreignHours = ok(
-      await apiAs(app, await tokenFor(app, await createUser(db, (await createTenant(db)).id, 'tenant_admin')))('POST', '/hours', { name: 'Theirs', schedule: [] }),
+      await apiAs(
+        app,
+        await tokenFor(app, await createUser(db, (await createTenant(db)).id, 'tenant_admin')),
+      )('POST', '/hours', { name: 'Theirs', schedule: [] }),
       201,
     );
-    const refused = await admin('POST', '/sla-policies', { priority: 'low', firstResponseMinutes: 1, resolutionMinutes: 2, businessHoursId: foreignHours.id });
+    const refused = await admin('POST', '/sla-policies', {
+      priority: 'low',
+      firstResponseMinutes: 1,
+      resolutionMinutes: 2,
+      businessHoursId: foreignHours.id,
+    });
     expect(refused.statusCode).toBe(400);
     expect(refused.json().error.details[0].field).toBe('businessHoursId');
     // One policy per priority; only the tenant admin sets them.
-    expect((await admin('POST', '/sla-policies', { priority: 'high', firstResponseMinutes: 1, resolutionMinutes: 2 })).statusCode).toBe(409);
-    expect((await staff('POST', '/sla-policies', { priority: 'low', firstResponseMinutes: 1, resolutionMinutes: 2 })).statusCode).toBe(403);
+    expect(
+      (
+        await admin('POST', '/sla-policies', {
+          priority: 'high',
+          firstResponseMinutes: 1,
+          resolutionMinutes: 2,
+        })
+      ).statusCode,
+    ).toBe(409);
+    expect(
+      (
+        await staff('POST', '/sla-policies', {
+          priority: 'low',
+          firstResponseMinutes: 1,
+          resolutionMinutes: 2,
+        })
+      ).statusCode,
+    ).toBe(403);
   });
 
   it('stores due times on the ticket and moves them when the priority changes', async () => {
-    ok(await admin('POST', '/sla-policies', { priority: 'urgent', firstResponseMinutes: 30, resolutionMinutes: 240 }), 201);
-    const ticket = ok(await staff('POST', '/tickets', { subject: 'Down', priority: 'urgent' }), 201);
+    ok(
+      await admin('POST', '/sla-policies', {
+        priority: 'urgent',
+        firstResponseMinutes: 30,
+        resolutionMinutes: 240,
+      }),
+      201,
+    );
+    const ticket = ok(
+      await staff('POST', '/tickets', { subject: 'Down', priority: 'urgent' }),
+      201,
+    );
     const created = Date.parse(ticket.createdAt);
     expect(Date.parse(ticket.firstResponseDueAt) - created).toBe(30 * 60_000);
     expect(Date.parse(ticket.resolutionDueAt) - created).toBe(240 * 60_000);
     expect(ticket.slaState).toBe('ok');
-    const low = ok(await staff('PATCH', `/tickets/${ticket.id}`, { priority: 'low' }, { 'if-match': `"v${ticket.version}"` }), 200);
-    expect(low).toMatchObject({ firstResponseDueAt: null, resolutionDueAt: null, slaState: 'none' });
+    const low = ok(
+      await staff(
+        'PATCH',
+        `/tickets/${ticket.id}`,
+        { priority: 'low' },
+        { 'if-match': `"v${ticket.version}"` },
+      ),
+      200,
+    );
+    expect(low).toMatchObject({
+      firstResponseDueAt: null,
+      resolutionDueAt: null,
+      slaState: 'none',
+    });
   });
 
   it('marks each missed target once, with two instances at once and after a restart', async () => {
-    ok(await admin('POST', '/sla-policies', { priority: 'normal', firstResponseMinutes: 60, resolutionMinutes: 480 }), 201);
+    ok(
+      await admin('POST', '/sla-policies', {
+        priority: 'normal',
+        firstResponseMinutes: 60,
+        resolutionMinutes: 480,
+      }),
+      201,
+    );
     const late = ok(await staff('POST', '/tickets', { subject: 'Forgotten' }), 201);
     const answered = ok(await staff('POST', '/tickets', { subject: 'Answered in time' }), 201);
-    ok(await staff('POST', `/tickets/${answered.id}/messages`, { kind: 'public', body: 'On it' }), 201);
+    ok(
+      await staff('POST', `/tickets/${answered.id}/messages`, { kind: 'public', body: 'On it' }),
+      201,
+    );
     // Two hours pass: both first-response targets fall due, one was met.
     const shift = async (id: number) =>
-      db
-        .updateTable('tickets')
-        .set({ createdAt: new Date(Date.now() - 9 * 3_600_000), firstResponseDueAt: new Date(Date.now() - 3_600_000), resolutionDueAt: new Date(Date.now() - 60_000) })
-        .where('id', '=', id)
-        .execute();
+      sql`UPDATE tickets SET created_at = ${new Date(Date.now() - 9 * 3_600_000)},
+            first_response_due_at = ${new Date(Date.now() - 3_600_000)},
+            resolution_due_at = ${new Date(Date.now() - 60_000)}
+          WHERE id = ${id}`.execute(db);
     await shift(late.id);
     await shift(answered.id);
-    await db.updateTable('tickets').set({ firstRespondedAt: new Date(Date.now() - 2 * 3_600_000) }).where('id', '=', answered.id).execute();
+    await db
+      .updateTable('tickets')
+      .set({ firstRespondedAt: new Date(Date.now() - 2 * 3_600_000) })
+      .where('id', '=', answered.id)
+      .execute();
 
     const second = await buildTestApp(manual());
     const ours = (r: { marked: Array<{ ticketId: number; target: string }> }) =>
-      r.marked.filter((m) => m.ticketId === late.id || m.ticketId === answered.id).map((m) => `${m.ticketId}:${m.target}`);
-    const [one, two] = await Promise.all([app.helpdesk.runBreachCheck(), second.helpdesk.runBreachCheck()]);
+      r.marked
+        .filter((m) => m.ticketId === late.id || m.ticketId === answered.id)
+        .map((m) => `${m.ticketId}:${m.target}`);
+    const [one, two] = await Promise.all([
+      app.helpdesk.runBreachCheck(),
+      second.helpdesk.runBreachCheck(),
+    ]);
     expect([...ours(one), ...ours(two)].sort()).toEqual(
       [`${late.id}:first_response`, `${late.id}:resolution`, `${answered.id}:resolution`].sort(),
     );
@@ -144,24 +222,57 @@ describe('helpdesk SLA', () => {
       [answered.id, 'resolution', null],
     ]);
     expect(
-      await db.selectFrom('tickets').select(['id', 'firstResponseBreachedAt', 'resolutionBreachedAt']).where('id', 'in', [late.id, answered.id]).orderBy('id').execute(),
+      await db
+        .selectFrom('tickets')
+        .select(['id', 'firstResponseBreachedAt', 'resolutionBreachedAt'])
+        .where('id', 'in', [late.id, answered.id])
+        .orderBy('id')
+        .execute(),
     ).toEqual(marks);
     expect(marks.find((m) => Number(m.id) === answered.id)?.firstResponseBreachedAt).toBeNull();
 
-    const breached = ok(await staff('GET', '/tickets?slaState=breached&limit=200'), 200).items.map((t: Json) => t.id);
+    const breached = ok(await staff('GET', '/tickets?slaState=breached&limit=200'), 200).items.map(
+      (t: Json) => t.id,
+    );
     expect(breached).toEqual(expect.arrayContaining([late.id, answered.id]));
     const history1 = ok(await staff('GET', `/tickets/${late.id}/history`), 200).items;
     expect(history1.filter((h: Json) => h.action === 'sla.breached')).toHaveLength(2);
   });
 
   it('runs the job on its own interval once the app is ready', async () => {
-    ok(await admin('POST', '/sla-policies', { priority: 'low', firstResponseMinutes: 5, resolutionMinutes: 10 }), 201);
-    const ticket = ok(await staff('POST', '/tickets', { subject: 'Tick tock', priority: 'low' }), 201);
-    await db.updateTable('tickets').set({ firstResponseDueAt: new Date(Date.now() - 1_000) }).where('id', '=', ticket.id).execute();
-    const ticking = await buildTestApp({ helpdesk: { ...testConfig().helpdesk, slaCheckSeconds: 1 } });
+    ok(
+      await admin('POST', '/sla-policies', {
+        priority: 'low',
+        firstResponseMinutes: 5,
+        resolutionMinutes: 10,
+      }),
+      201,
+    );
+    const ticket = ok(
+      await staff('POST', '/tickets', { subject: 'Tick tock', priority: 'low' }),
+      201,
+    );
+    await db
+      .updateTable('tickets')
+      .set({ firstResponseDueAt: new Date(Date.now() - 1_000) })
+      .where('id', '=', ticket.id)
+      .execute();
+    const ticking = await buildTestApp({
+      helpdesk: { ...testConfig().helpdesk, slaCheckSeconds: 1 },
+    });
     try {
       await expect
-        .poll(async () => (await db.selectFrom('tickets').select('firstResponseBreachedAt').where('id', '=', ticket.id).executeTakeFirstOrThrow()).firstResponseBreachedAt, { timeout: 10_000, interval: 200 })
+        .poll(
+          async () =>
+            (
+              await db
+                .selectFrom('tickets')
+                .select('firstResponseBreachedAt')
+                .where('id', '=', ticket.id)
+                .executeTakeFirstOrThrow()
+            ).firstResponseBreachedAt,
+          { timeout: 10_000, interval: 200 },
+        )
         .not.toBeNull();
       const state = ok(await staff('GET', `/tickets/${ticket.id}`), 200).slaState;
       expect(state).toBe('breached');

@@ -25,7 +25,12 @@ export function apiAs(app: FastifyInstance, token: string): Api {
 export async function insertCall(
   db: Db,
   tenantId: number,
-  values: { from?: string; to?: string; agentUserId?: number | null; direction?: 'inbound' | 'outbound' } = {},
+  values: {
+    from?: string;
+    to?: string;
+    agentUserId?: number | null;
+    direction?: 'inbound' | 'outbound';
+  } = {},
 ): Promise<number> {
   const started = new Date(Date.now() - 120_000);
   const result = await db
@@ -68,8 +73,16 @@ export function multipartFile(
 
 /** The first bytes of a PNG, then filler: a PNG as far as content sniffing goes. */
 export const pngBytes = (size = 256) =>
-  Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(Math.max(0, size - 8))]);
+  Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    randomBytes(Math.max(0, size - 8)),
+  ]);
 
 /** A Windows executable's header: MZ, then a PE stub. */
 export const exeBytes = () =>
-  Buffer.concat([Buffer.from('MZ'), Buffer.alloc(58), Buffer.from([0x80, 0, 0, 0]), randomBytes(200)]);
+  Buffer.concat([
+    Buffer.from('MZ'),
+    Buffer.alloc(58),
+    Buffer.from([0x80, 0, 0, 0]),
+    randomBytes(200),
+  ]);

@@ -22,7 +22,11 @@ import { detectType, nameContradicts, SNIFF_BYTES } from './magic.ts';
 import type { Attachment } from './schemas.ts';
 import { findTicketRow, history, ticketNotFound } from './tickets.ts';
 
-export const attachmentNotFound = createError('ATTACHMENT_NOT_FOUND', 'Attachment %s not found', 404);
+export const attachmentNotFound = createError(
+  'ATTACHMENT_NOT_FOUND',
+  'Attachment %s not found',
+  404,
+);
 
 export interface Upload {
   fileName: string;
@@ -32,13 +36,19 @@ export interface Upload {
 }
 
 const tooLarge = (max: number) =>
-  new AppError('PAYLOAD_TOO_LARGE', `A file may be at most ${max} bytes`, 413, [{ field: 'file', message: `is larger than ${max} bytes` }]);
+  new AppError('PAYLOAD_TOO_LARGE', `A file may be at most ${max} bytes`, 413, [
+    { field: 'file', message: `is larger than ${max} bytes` },
+  ]);
 const unsupported = (message: string) =>
-  new AppError('UNSUPPORTED_MEDIA_TYPE', 'This kind of file is not accepted', 415, [{ field: 'file', message }]);
+  new AppError('UNSUPPORTED_MEDIA_TYPE', 'This kind of file is not accepted', 415, [
+    { field: 'file', message },
+  ]);
+
+// eslint-disable-next-line no-control-regex -- control characters are what is removed
+const UNSAFE_IN_NAME = /[\u0000-\u001f"<>|:*?]/g;
 
 function safeName(name: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are what is removed
-  const base = path.basename(name.replace(/\\/g, '/')).replace(/[\u0000-\u001f"<>|:*?]/g, '_').trim();
+  const base = path.basename(name.replace(/\\/g, '/')).replace(UNSAFE_IN_NAME, '_').trim();
   return (base || 'file').slice(0, 255);
 }
 
@@ -66,14 +76,28 @@ function toAttachment(r: {
   };
 }
 
-export async function listAttachments(db: Executor, tenantId: number, ticketId: number): Promise<Attachment[]> {
+export async function listAttachments(
+  db: Executor,
+  tenantId: number,
+  ticketId: number,
+): Promise<Attachment[]> {
   if (!(await findTicketRow(db, tenantId, ticketId))) throw ticketNotFound(ticketId);
-  const rows = await db.selectFrom('ticketAttachments').selectAll().where('tenantId', '=', tenantId).where('ticketId', '=', ticketId).orderBy('id').execute();
+  const rows = await db
+    .selectFrom('ticketAttachments')
+    .selectAll()
+    .where('tenantId', '=', tenantId)
+    .where('ticketId', '=', ticketId)
+    .orderBy('id')
+    .execute();
   return rows.map(toAttachment);
 }
 
 /** Checks the ticket before anything is read, so another tenant's id costs no upload. */
-export async function assertTicket(db: Executor, tenantId: number, ticketId: number): Promise<void> {
+export async function assertTicket(
+  db: Executor,
+  tenantId: number,
+  ticketId: number,
+): Promise<void> {
   if (!(await findTicketRow(db, tenantId, ticketId))) throw ticketNotFound(ticketId);
 }
 
@@ -98,23 +122,37 @@ export async function storeAttachment(
         transform(chunk: Buffer, _enc, done) {
           size += chunk.length;
           hash.update(chunk);
-          if (head.length < SNIFF_BYTES) head = Buffer.concat([head, chunk.subarray(0, SNIFF_BYTES - head.length)]);
+          if (head.length < SNIFF_BYTES)
+            head = Buffer.concat([head, chunk.subarray(0, SNIFF_BYTES - head.length)]);
           done(null, chunk);
         },
       }),
       createWriteStream(tmp, { flags: 'wx', mode: 0o600 }),
     );
-    if (upload.truncated() || size > config.attachmentMaxBytes) throw tooLarge(config.attachmentMaxBytes);
-    if (size === 0) throw new AppError('VALIDATION_FAILED', 'Invalid upload', 400, [{ field: 'file', message: 'is empty' }]);
+    if (upload.truncated() || size > config.attachmentMaxBytes)
+      throw tooLarge(config.attachmentMaxBytes);
+    if (size === 0)
+      throw new AppError('VALIDATION_FAILED', 'Invalid upload', 400, [
+        { field: 'file', message: 'is empty' },
+      ]);
     const fileName = safeName(upload.fileName);
     const type = detectType(head);
-    if (!type) throw unsupported('its content is not an accepted type (images, PDF, text, Office documents, WAV)');
-    if (nameContradicts(fileName, type)) throw unsupported(`its name says one type but its content is ${type.contentType}`);
+    if (!type)
+      throw unsupported(
+        'its content is not an accepted type (images, PDF, text, Office documents, WAV)',
+      );
+    if (nameContradicts(fileName, type))
+      throw unsupported(`its name says one type but its content is ${type.contentType}`);
     const sha256 = hash.digest('hex');
     const storageKey = `${ctx.tenantId}/${randomUUID()}`;
     const row = await ctx.db.transaction().execute(async (trx) => {
       // The tenant row is the quota's lock: two uploads at once cannot both squeeze under it.
-      await trx.selectFrom('tenants').select('id').where('id', '=', ctx.tenantId).forUpdate().execute();
+      await trx
+        .selectFrom('tenants')
+        .select('id')
+        .where('id', '=', ctx.tenantId)
+        .forUpdate()
+        .execute();
       const ticket = await findTicketRow(trx, ctx.tenantId, ticketId, { forUpdate: true });
       if (!ticket) throw ticketNotFound(ticketId);
       const used = await trx
@@ -124,7 +162,10 @@ export async function storeAttachment(
         .executeTakeFirstOrThrow();
       if (Number(used.used) + size > config.tenantQuotaBytes) {
         throw new AppError('QUOTA_EXCEEDED', 'The tenant’s attachment storage is full', 413, [
-          { field: 'file', message: `would take attachments past the quota of ${config.tenantQuotaBytes} bytes` },
+          {
+            field: 'file',
+            message: `would take attachments past the quota of ${config.tenantQuotaBytes} bytes`,
+          },
         ]);
       }
       const result = await trx
@@ -141,13 +182,21 @@ export async function storeAttachment(
         })
         .executeTakeFirstOrThrow();
       const id = Number(result.insertId);
-      await history(trx, ctx.tenantId, ticketId, ctx.actorUserId, 'attached', null, undefined, { attachmentId: id, fileName, sizeBytes: size });
+      await history(trx, ctx.tenantId, ticketId, ctx.actorUserId, 'attached', null, undefined, {
+        attachmentId: id,
+        fileName,
+        sizeBytes: size,
+      });
       // Into place before the commit: a failed commit removes it below.
       const final = path.join(dir, storageKey);
       await mkdir(path.dirname(final), { recursive: true });
       await rename(tmp, final);
       placed = final;
-      return trx.selectFrom('ticketAttachments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      return trx
+        .selectFrom('ticketAttachments')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
     });
     placed = undefined;
     const attachment = toAttachment(row);
@@ -163,7 +212,13 @@ export async function storeAttachment(
   }
 }
 
-export async function openAttachment(db: Executor, config: HelpdeskConfig, tenantId: number, ticketId: number, attachmentId: number) {
+export async function openAttachment(
+  db: Executor,
+  config: HelpdeskConfig,
+  tenantId: number,
+  ticketId: number,
+  attachmentId: number,
+) {
   const row = await db
     .selectFrom('ticketAttachments')
     .selectAll()
@@ -174,6 +229,11 @@ export async function openAttachment(db: Executor, config: HelpdeskConfig, tenan
   if (!row) throw attachmentNotFound(attachmentId);
   const file = path.join(path.resolve(config.attachmentsDir), row.storageKey);
   const info = await stat(file).catch(() => undefined);
-  if (!info) throw new AppError('ATTACHMENT_MISSING', `Attachment ${attachmentId}'s file is missing from storage`, 410);
+  if (!info)
+    throw new AppError(
+      'ATTACHMENT_MISSING',
+      `Attachment ${attachmentId}'s file is missing from storage`,
+      410,
+    );
   return { attachment: toAttachment(row), size: info.size, stream: createReadStream(file) };
 }

@@ -14,7 +14,13 @@ import { likeContains } from '../../lib/search.ts';
 import { iso } from '../routing/common.ts';
 import type { HelpdeskCtx } from './context.ts';
 import { CsvError, parseCsv, toCsv } from './csv.ts';
-import type { Contact, ContactCreate, ContactListQuery, ContactPatch, ImportResult } from './schemas.ts';
+import type {
+  Contact,
+  ContactCreate,
+  ContactListQuery,
+  ContactPatch,
+  ImportResult,
+} from './schemas.ts';
 
 export const contactNotFound = createError('CONTACT_NOT_FOUND', 'Contact %s not found', 404);
 type ContactRow = Selectable<ContactTable>;
@@ -63,7 +69,11 @@ export async function findContactRow(
   id: number,
   options: { forUpdate?: boolean; shared?: boolean } = {},
 ): Promise<ContactRow | undefined> {
-  let q = db.selectFrom('contacts').selectAll().where('tenantId', '=', tenantId).where('id', '=', id);
+  let q = db
+    .selectFrom('contacts')
+    .selectAll()
+    .where('tenantId', '=', tenantId)
+    .where('id', '=', id);
   if (options.forUpdate) q = q.forUpdate();
   if (options.shared) q = q.modifyEnd(sql`lock in share mode`);
   return q.executeTakeFirst();
@@ -155,18 +165,41 @@ function checkValues(v: ContactValues, errors: FieldErrors): void {
 }
 
 async function writeChildren(db: Executor, tenantId: number, contactId: number, v: ContactValues) {
-  await db.deleteFrom('contactPhones').where('tenantId', '=', tenantId).where('contactId', '=', contactId).execute();
-  await db.deleteFrom('contactEmails').where('tenantId', '=', tenantId).where('contactId', '=', contactId).execute();
+  await db
+    .deleteFrom('contactPhones')
+    .where('tenantId', '=', tenantId)
+    .where('contactId', '=', contactId)
+    .execute();
+  await db
+    .deleteFrom('contactEmails')
+    .where('tenantId', '=', tenantId)
+    .where('contactId', '=', contactId)
+    .execute();
   if (v.phones.length > 0) {
     await db
       .insertInto('contactPhones')
-      .values(v.phones.map((p, position) => ({ tenantId, contactId, number: p.number, label: p.label ?? '', position })))
+      .values(
+        v.phones.map((p, position) => ({
+          tenantId,
+          contactId,
+          number: p.number,
+          label: p.label ?? '',
+          position,
+        })),
+      )
       .execute();
   }
   if (v.emails.length > 0) {
     await db
       .insertInto('contactEmails')
-      .values(v.emails.map((email, position) => ({ tenantId, contactId, email: email.toLowerCase(), position })))
+      .values(
+        v.emails.map((email, position) => ({
+          tenantId,
+          contactId,
+          email: email.toLowerCase(),
+          position,
+        })),
+      )
       .execute();
   }
 }
@@ -174,7 +207,13 @@ async function writeChildren(db: Executor, tenantId: number, contactId: number, 
 async function insertContact(db: Executor, tenantId: number, v: ContactValues): Promise<number> {
   const result = await db
     .insertInto('contacts')
-    .values({ tenantId, firstName: v.firstName, lastName: v.lastName, company: v.company, notes: v.notes })
+    .values({
+      tenantId,
+      firstName: v.firstName,
+      lastName: v.lastName,
+      company: v.company,
+      notes: v.notes,
+    })
     .executeTakeFirstOrThrow();
   const id = Number(result.insertId);
   await writeChildren(db, tenantId, id, v);
@@ -201,7 +240,12 @@ export async function createContact(ctx: HelpdeskCtx, body: ContactCreate): Prom
     const id = await insertContact(trx, ctx.tenantId, values);
     const after = await getContact(trx, ctx.tenantId, id);
     if (ctx.request) {
-      await audit(trx, ctx.request, { action: 'contact.create', entityType: 'contact', entityId: id, after });
+      await audit(trx, ctx.request, {
+        action: 'contact.create',
+        entityType: 'contact',
+        entityId: id,
+        after,
+      });
     }
     return after;
   });
@@ -215,11 +259,23 @@ export async function findOrCreateContact(
 ): Promise<number | null> {
   const email = who.email?.toLowerCase();
   if (email) {
-    const hit = await db.selectFrom('contactEmails').select('contactId').where('tenantId', '=', tenantId).where('email', '=', email).orderBy('id').executeTakeFirst();
+    const hit = await db
+      .selectFrom('contactEmails')
+      .select('contactId')
+      .where('tenantId', '=', tenantId)
+      .where('email', '=', email)
+      .orderBy('id')
+      .executeTakeFirst();
     if (hit) return Number(hit.contactId);
   }
   if (who.phone) {
-    const hit = await db.selectFrom('contactPhones').select('contactId').where('tenantId', '=', tenantId).where('number', '=', who.phone).orderBy('id').executeTakeFirst();
+    const hit = await db
+      .selectFrom('contactPhones')
+      .select('contactId')
+      .where('tenantId', '=', tenantId)
+      .where('number', '=', who.phone)
+      .orderBy('id')
+      .executeTakeFirst();
     if (hit) return Number(hit.contactId);
   }
   if (!email && !(who.phone && E164.test(who.phone)) && !who.name) return null;
@@ -258,15 +314,28 @@ export async function updateContact(
     errors.throwIfAny();
     await trx
       .updateTable('contacts')
-      .set({ firstName: values.firstName, lastName: values.lastName, company: values.company, notes: values.notes, version: sql<number>`version + 1` })
+      .set({
+        firstName: values.firstName,
+        lastName: values.lastName,
+        company: values.company,
+        notes: values.notes,
+        version: sql<number>`version + 1`,
+      })
       .where('tenantId', '=', ctx.tenantId)
       .where('id', '=', id)
       .where('version', '=', version)
       .execute();
-    if (patch.phones !== undefined || patch.emails !== undefined) await writeChildren(trx, ctx.tenantId, id, values);
+    if (patch.phones !== undefined || patch.emails !== undefined)
+      await writeChildren(trx, ctx.tenantId, id, values);
     const after = await getContact(trx, ctx.tenantId, id);
     if (ctx.request) {
-      await audit(trx, ctx.request, { action: 'contact.update', entityType: 'contact', entityId: id, before, after });
+      await audit(trx, ctx.request, {
+        action: 'contact.update',
+        entityType: 'contact',
+        entityId: id,
+        before,
+        after,
+      });
     }
     return after;
   });
@@ -279,9 +348,18 @@ export async function deleteContact(ctx: HelpdeskCtx, id: number, version: numbe
     if (row.version !== version) throw versionConflict(row.version);
     const before = await getContact(trx, ctx.tenantId, id);
     // Tickets keep their history; their requester becomes unknown (FK ON DELETE SET NULL).
-    await trx.deleteFrom('contacts').where('tenantId', '=', ctx.tenantId).where('id', '=', id).execute();
+    await trx
+      .deleteFrom('contacts')
+      .where('tenantId', '=', ctx.tenantId)
+      .where('id', '=', id)
+      .execute();
     if (ctx.request) {
-      await audit(trx, ctx.request, { action: 'contact.delete', entityType: 'contact', entityId: id, before });
+      await audit(trx, ctx.request, {
+        action: 'contact.delete',
+        entityType: 'contact',
+        entityId: id,
+        before,
+      });
     }
   });
 }
@@ -289,9 +367,20 @@ export async function deleteContact(ctx: HelpdeskCtx, id: number, version: numbe
 // ------------------------------------------------------------------ CSV
 
 /** Columns of the CSV, in export order; import reads them by header name, in any order. */
-export const CSV_COLUMNS = ['first_name', 'last_name', 'company', 'phones', 'emails', 'notes'] as const;
+export const CSV_COLUMNS = [
+  'first_name',
+  'last_name',
+  'company',
+  'phones',
+  'emails',
+  'notes',
+] as const;
 const MAX_IMPORT_ROWS = 10_000;
-const split = (v: string) => v.split(/[;|]/).map((s) => s.trim()).filter(Boolean);
+const split = (v: string) =>
+  v
+    .split(/[;|]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /**
  * Imports contacts from CSV: the good rows are written (in one transaction), the bad ones are
@@ -304,21 +393,36 @@ export async function importContacts(ctx: HelpdeskCtx, text: string): Promise<Im
     records = parseCsv(text);
   } catch (err) {
     if (err instanceof CsvError) {
-      throw new AppError('VALIDATION_FAILED', 'Invalid CSV', 400, [{ field: 'csv', message: `line ${err.line}: ${err.message}` }]);
+      throw new AppError('VALIDATION_FAILED', 'Invalid CSV', 400, [
+        { field: 'csv', message: `line ${err.line}: ${err.message}` },
+      ]);
     }
     throw err;
   }
   const [header, ...rows] = records;
-  if (!header) throw new AppError('VALIDATION_FAILED', 'Invalid CSV', 400, [{ field: 'csv', message: 'is empty' }]);
-  const names = header.fields.map((f) => f.trim().toLowerCase().replace(/[\s-]+/g, '_'));
+  if (!header)
+    throw new AppError('VALIDATION_FAILED', 'Invalid CSV', 400, [
+      { field: 'csv', message: 'is empty' },
+    ]);
+  const names = header.fields.map((f) =>
+    f
+      .trim()
+      .toLowerCase()
+      .replace(/[\s-]+/g, '_'),
+  );
   const unknown = names.filter((n) => !(CSV_COLUMNS as readonly string[]).includes(n));
   if (unknown.length > 0 || names.length === 0) {
     throw new AppError('VALIDATION_FAILED', 'Invalid CSV', 400, [
-      { field: 'csv', message: `line 1: unknown columns ${unknown.join(', ')}; known: ${CSV_COLUMNS.join(', ')}` },
+      {
+        field: 'csv',
+        message: `line 1: unknown columns ${unknown.join(', ')}; known: ${CSV_COLUMNS.join(', ')}`,
+      },
     ]);
   }
   if (rows.length > MAX_IMPORT_ROWS) {
-    throw new AppError('VALIDATION_FAILED', 'Invalid CSV', 400, [{ field: 'csv', message: `has more than ${MAX_IMPORT_ROWS} rows` }]);
+    throw new AppError('VALIDATION_FAILED', 'Invalid CSV', 400, [
+      { field: 'csv', message: `has more than ${MAX_IMPORT_ROWS} rows` },
+    ]);
   }
   const good: ContactValues[] = [];
   const bad: ImportResult['errors'] = [];
@@ -339,7 +443,11 @@ export async function importContacts(ctx: HelpdeskCtx, text: string): Promise<Im
       phones: split(get('phones')).map((number) => ({ number: number.replace(/[\s().-]/g, '') })),
       emails: split(get('emails')),
     };
-    for (const [field, value, max] of [['first_name', values.firstName, 120], ['last_name', values.lastName, 120], ['company', values.company, 200]] as const) {
+    for (const [field, value, max] of [
+      ['first_name', values.firstName, 120],
+      ['last_name', values.lastName, 120],
+      ['company', values.company, 200],
+    ] as const) {
       if (value.length > max) errors.add(field, `is longer than ${max} characters`);
     }
     checkValues(values, errors);
@@ -348,7 +456,10 @@ export async function importContacts(ctx: HelpdeskCtx, text: string): Promise<Im
       bad.push({
         line: record.line,
         errors: errors.list.map((e) => ({
-          field: e.field.replace(/^phones\.\d+\.number$/, 'phones').replace(/^emails\.\d+$/, 'emails').replace(/^firstName$/, 'first_name'),
+          field: e.field
+            .replace(/^phones\.\d+\.number$/, 'phones')
+            .replace(/^emails\.\d+$/, 'emails')
+            .replace(/^firstName$/, 'first_name'),
           message: e.message,
         })),
       });
@@ -384,7 +495,14 @@ export async function exportContacts(db: Executor, tenantId: number): Promise<st
       .execute();
     if (page.length === 0) break;
     for (const c of await present(db, tenantId, page)) {
-      rows.push([c.firstName, c.lastName, c.company, c.phones.map((p) => p.number).join(';'), c.emails.join(';'), c.notes ?? '']);
+      rows.push([
+        c.firstName,
+        c.lastName,
+        c.company,
+        c.phones.map((p) => p.number).join(';'),
+        c.emails.join(';'),
+        c.notes ?? '',
+      ]);
     }
     lastId = page[page.length - 1]!.id;
   }
@@ -401,11 +519,23 @@ export async function contactsMatching(
 ): Promise<Contact[]> {
   const ids = new Set<number>();
   if (match.phone) {
-    const rows = await db.selectFrom('contactPhones').select('contactId').where('tenantId', '=', tenantId).where('number', '=', match.phone).limit(20).execute();
+    const rows = await db
+      .selectFrom('contactPhones')
+      .select('contactId')
+      .where('tenantId', '=', tenantId)
+      .where('number', '=', match.phone)
+      .limit(20)
+      .execute();
     rows.forEach((r) => ids.add(Number(r.contactId)));
   }
   if (match.email) {
-    const rows = await db.selectFrom('contactEmails').select('contactId').where('tenantId', '=', tenantId).where('email', '=', match.email.toLowerCase()).limit(20).execute();
+    const rows = await db
+      .selectFrom('contactEmails')
+      .select('contactId')
+      .where('tenantId', '=', tenantId)
+      .where('email', '=', match.email.toLowerCase())
+      .limit(20)
+      .execute();
     rows.forEach((r) => ids.add(Number(r.contactId)));
   }
   if (ids.size === 0) return [];

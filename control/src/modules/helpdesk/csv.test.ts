@@ -26,7 +26,10 @@ describe('toCsv', () => {
   });
 
   it('round-trips through parseCsv', () => {
-    const rows = [['name', 'notes'], ['Ann', 'line\nbreak, "quoted"']];
+    const rows = [
+      ['name', 'notes'],
+      ['Ann', 'line\nbreak, "quoted"'],
+    ];
     expect(parseCsv(toCsv(rows)).map((r) => r.fields)).toEqual(rows);
   });
 });

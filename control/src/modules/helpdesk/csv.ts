@@ -82,5 +82,8 @@ function quote(value: string): string {
 }
 
 export function toCsv(rows: ReadonlyArray<ReadonlyArray<string | number | null>>): string {
-  return rows.map((r) => r.map((v) => quote(v === null ? '' : String(v))).join(',')).join('\r\n') + '\r\n';
+  return (
+    rows.map((r) => r.map((v) => quote(v === null ? '' : String(v))).join(',')).join('\r\n') +
+    '\r\n'
+  );
 }

@@ -13,7 +13,8 @@ export interface DetectedType {
 const TYPES: Array<{ type: DetectedType; test: (b: Buffer) => boolean }> = [
   {
     type: { contentType: 'image/png', extensions: ['png'] },
-    test: (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+    test: (b) =>
+      b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
   },
   {
     type: { contentType: 'image/jpeg', extensions: ['jpg', 'jpeg'] },
@@ -26,12 +27,14 @@ const TYPES: Array<{ type: DetectedType; test: (b: Buffer) => boolean }> = [
   {
     type: { contentType: 'image/webp', extensions: ['webp'] },
     test: (b) =>
-      b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP',
+      b.subarray(0, 4).toString('latin1') === 'RIFF' &&
+      b.subarray(8, 12).toString('latin1') === 'WEBP',
   },
   {
     type: { contentType: 'audio/wav', extensions: ['wav'] },
     test: (b) =>
-      b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WAVE',
+      b.subarray(0, 4).toString('latin1') === 'RIFF' &&
+      b.subarray(8, 12).toString('latin1') === 'WAVE',
   },
   {
     type: { contentType: 'application/pdf', extensions: ['pdf'] },
@@ -85,7 +88,25 @@ const CLAIMED = new Set([...TYPES.flatMap((t) => t.type.extensions), ...TEXT.ext
 export function nameContradicts(fileName: string, detected: DetectedType): boolean {
   const ext = /\.([a-z0-9]{1,8})$/i.exec(fileName)?.[1]?.toLowerCase();
   if (!ext) return false;
-  if (['exe', 'dll', 'bat', 'cmd', 'com', 'msi', 'scr', 'js', 'vbs', 'ps1', 'sh', 'jar', 'html', 'htm', 'svg'].includes(ext)) {
+  if (
+    [
+      'exe',
+      'dll',
+      'bat',
+      'cmd',
+      'com',
+      'msi',
+      'scr',
+      'js',
+      'vbs',
+      'ps1',
+      'sh',
+      'jar',
+      'html',
+      'htm',
+      'svg',
+    ].includes(ext)
+  ) {
     return true;
   }
   return CLAIMED.has(ext) && !detected.extensions.includes(ext);

@@ -26,7 +26,8 @@ async function helpdeskPlugin(app: FastifyInstance): Promise<void> {
     if (seconds <= 0) return;
     timer = setInterval(() => {
       run().then(
-        (r) => r.marked.length > 0 && app.log.info({ marked: r.marked.length }, 'SLA breaches marked'),
+        (r) =>
+          r.marked.length > 0 && app.log.info({ marked: r.marked.length }, 'SLA breaches marked'),
         (err: unknown) => app.log.warn({ err }, 'SLA breach check failed'),
       );
     }, seconds * 1000).unref();
@@ -37,4 +38,8 @@ async function helpdeskPlugin(app: FastifyInstance): Promise<void> {
   });
 }
 
-export default fp(helpdeskPlugin, { name: 'helpdesk', fastify: '5.x', dependencies: ['db', 'realtime'] });
+export default fp(helpdeskPlugin, {
+  name: 'helpdesk',
+  fastify: '5.x',
+  dependencies: ['db', 'realtime'],
+});

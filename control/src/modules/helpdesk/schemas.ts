@@ -87,13 +87,18 @@ export const SlaStateSchema = StringEnum(['none', 'ok', 'at_risk', 'breached'] a
 export const SOURCE_KINDS = ['call', 'voicemail', 'chat', 'offline_form', 'ticket'] as const;
 export const SourceKind = StringEnum(SOURCE_KINDS);
 
-const Tag = Type.String({ pattern: '^[^,\\s][^,]{0,39}$', description: 'No commas, 1-40 characters' });
+const Tag = Type.String({
+  pattern: '^[^,\\s][^,]{0,39}$',
+  description: 'No commas, 1-40 characters',
+});
 const Tags = Type.Array(Tag, { maxItems: 30, uniqueItems: true });
 /**
  * A custom value: string, number, boolean or null, checked against its definition by the
  * service. Not a schema union: the request coercion would turn 3 into "3" for the first branch.
  */
-export const FieldValue = Type.Unknown({ description: 'string, number, boolean or null, per the field’s type' });
+export const FieldValue = Type.Unknown({
+  description: 'string, number, boolean or null, per the field’s type',
+});
 export const CustomValues = Type.Record(Type.String({ maxLength: 40 }), FieldValue, {
   maxProperties: 100,
   description: 'Values of the tenant’s custom fields, by key',
@@ -169,16 +174,33 @@ export const ticketFilters = {
   groupId: Type.Optional(Type.Integer({ minimum: 1 })),
   tag: Type.Optional(Type.String({ maxLength: 40 })),
   slaState: Type.Optional(SlaStateSchema),
-  q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Text in the subject or any message' })),
+  q: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'Text in the subject or any message',
+    }),
+  ),
   contactId: Type.Optional(Type.Integer({ minimum: 1, description: 'Requester' })),
   sourceKind: Type.Optional(SourceKind),
-  sourceId: Type.Optional(Type.String({ maxLength: 64, description: 'With sourceKind: tickets linked to that call, chat…' })),
+  sourceId: Type.Optional(
+    Type.String({
+      maxLength: 64,
+      description: 'With sourceKind: tickets linked to that call, chat…',
+    }),
+  ),
 };
 export const TicketFilters = Type.Object(ticketFilters, { additionalProperties: false });
 export type TicketFilters = Static<typeof TicketFilters>;
 export const TicketListQuery = listQuery({
   ...ticketFilters,
-  viewId: Type.Optional(Type.Integer({ minimum: 1, description: 'Start from one of your saved views’ filters (a view that is not yours matches nothing)' })),
+  viewId: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description:
+        'Start from one of your saved views’ filters (a view that is not yours matches nothing)',
+    }),
+  ),
 });
 export type TicketListQuery = Static<typeof TicketListQuery>;
 export const TicketList = listResponse(Ticket);
@@ -198,7 +220,9 @@ export const Message = Type.Object({
 export type Message = Static<typeof Message>;
 export const MessageCreate = Type.Object(
   {
-    kind: StringEnum(['public', 'internal'] as const, { description: 'A reply the customer sees, or a note for staff' }),
+    kind: StringEnum(['public', 'internal'] as const, {
+      description: 'A reply the customer sees, or a note for staff',
+    }),
     body: Type.String({ minLength: 1, maxLength: 100_000 }),
     attachmentIds: Type.Optional(Type.Array(Id, { maxItems: 20, uniqueItems: true })),
   },
@@ -249,7 +273,9 @@ const fromOptions = {
   assigneeUserId: Type.Optional(nullable(Id)),
   groupId: Type.Optional(nullable(Id)),
   tags: Type.Optional(Tags),
-  note: Type.Optional(Type.String({ maxLength: 20_000, description: 'An internal note to start the thread' })),
+  note: Type.Optional(
+    Type.String({ maxLength: 20_000, description: 'An internal note to start the thread' }),
+  ),
 };
 export const FromCallBody = Type.Object(
   { callId: Type.Integer({ minimum: 1, description: 'The CDR row (calls.id)' }), ...fromOptions },
@@ -286,7 +312,9 @@ export const FromChatBody = Type.Object(
 export type FromChatBody = Static<typeof FromChatBody>;
 export const OfflineFormBody = Type.Object(
   {
-    submissionId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' })),
+    submissionId: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' }),
+    ),
     name: Type.String({ minLength: 1, maxLength: 200 }),
     email: Type.Optional(Email),
     phone: Type.Optional(E164),
@@ -299,13 +327,24 @@ export type OfflineFormBody = Static<typeof OfflineFormBody>;
 
 // ------------------------------------------------------------------ SLA, fields, views
 
-const Minutes = Type.Integer({ minimum: 1, maximum: 525_600, description: 'Business-hours minutes' });
+const Minutes = Type.Integer({
+  minimum: 1,
+  maximum: 525_600,
+  description: 'Business-hours minutes',
+});
 export const SlaPolicyCreate = Type.Object(
   {
     priority: Priority,
     firstResponseMinutes: Minutes,
     resolutionMinutes: Minutes,
-    businessHoursId: Type.Optional(nullable(Type.Integer({ minimum: 1, description: 'Schedule the minutes are counted on; null = around the clock' }))),
+    businessHoursId: Type.Optional(
+      nullable(
+        Type.Integer({
+          minimum: 1,
+          description: 'Schedule the minutes are counted on; null = around the clock',
+        }),
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -336,7 +375,12 @@ export const TicketFieldCreate = Type.Object(
     key: Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$' }),
     label: Type.String({ minLength: 1, maxLength: 120 }),
     type: StringEnum(FIELD_TYPES),
-    options: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 120 }), { maxItems: 200, uniqueItems: true })),
+    options: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 120 }), {
+        maxItems: 200,
+        uniqueItems: true,
+      }),
+    ),
     required: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
@@ -345,7 +389,12 @@ export type TicketFieldCreate = Static<typeof TicketFieldCreate>;
 export const TicketFieldPatch = Type.Object(
   {
     label: Type.Optional(Type.String({ minLength: 1, maxLength: 120 })),
-    options: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 120 }), { maxItems: 200, uniqueItems: true })),
+    options: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 120 }), {
+        maxItems: 200,
+        uniqueItems: true,
+      }),
+    ),
     required: Type.Optional(Type.Boolean()),
     version: VersionField,
   },
@@ -423,7 +472,11 @@ const Metrics = {
   backlog: Type.Integer({ description: 'Not solved or closed at the end of the range' }),
   firstResponse: Durations,
   resolution: Durations,
-  slaAchievementPercent: orNull(Type.Number({ description: 'Of tickets solved in the range that had targets: % that met all of them' })),
+  slaAchievementPercent: orNull(
+    Type.Number({
+      description: 'Of tickets solved in the range that had targets: % that met all of them',
+    }),
+  ),
 };
 export const Report = Type.Object({
   from: DateTime,

@@ -21,7 +21,11 @@ import type {
   ViewPatch,
 } from './schemas.ts';
 
-export const fieldNotFound = createError('TICKET_FIELD_NOT_FOUND', 'Ticket field %s not found', 404);
+export const fieldNotFound = createError(
+  'TICKET_FIELD_NOT_FOUND',
+  'Ticket field %s not found',
+  404,
+);
 export const viewNotFound = createError('VIEW_NOT_FOUND', 'Saved view %s not found', 404);
 
 type FieldRow = Selectable<TicketFieldTable>;
@@ -42,12 +46,21 @@ function toField(r: FieldRow): TicketField {
 }
 
 export async function listFields(db: Executor, tenantId: number): Promise<TicketField[]> {
-  const rows = await db.selectFrom('ticketFields').selectAll().where('tenantId', '=', tenantId).orderBy('id').execute();
+  const rows = await db
+    .selectFrom('ticketFields')
+    .selectAll()
+    .where('tenantId', '=', tenantId)
+    .orderBy('id')
+    .execute();
   return rows.map(toField);
 }
 
 async function findField(db: Executor, tenantId: number, id: number, forUpdate = false) {
-  let q = db.selectFrom('ticketFields').selectAll().where('tenantId', '=', tenantId).where('id', '=', id);
+  let q = db
+    .selectFrom('ticketFields')
+    .selectAll()
+    .where('tenantId', '=', tenantId)
+    .where('id', '=', id);
   if (forUpdate) q = q.forUpdate();
   return q.executeTakeFirst();
 }
@@ -59,8 +72,10 @@ export async function getField(db: Executor, tenantId: number, id: number): Prom
 }
 
 function checkOptions(type: string, options: string[] | undefined, errors: FieldErrors) {
-  if (type === 'select' && (!options || options.length === 0)) errors.add('options', 'a select field needs its options');
-  if (type !== 'select' && options && options.length > 0) errors.add('options', 'only select fields have options');
+  if (type === 'select' && (!options || options.length === 0))
+    errors.add('options', 'a select field needs its options');
+  if (type !== 'select' && options && options.length > 0)
+    errors.add('options', 'only select fields have options');
 }
 
 export async function createField(ctx: HelpdeskCtx, body: TicketFieldCreate): Promise<TicketField> {
@@ -82,14 +97,25 @@ export async function createField(ctx: HelpdeskCtx, body: TicketFieldCreate): Pr
           })
           .executeTakeFirstOrThrow();
         const after = await getField(trx, ctx.tenantId, Number(result.insertId));
-        if (ctx.request) await audit(trx, ctx.request, { action: 'ticket_field.create', entityType: 'ticket_field', entityId: after.id, after });
+        if (ctx.request)
+          await audit(trx, ctx.request, {
+            action: 'ticket_field.create',
+            entityType: 'ticket_field',
+            entityId: after.id,
+            after,
+          });
         return after;
       }),
     { field: 'key', code: 'TICKET_FIELD_EXISTS', message: 'A field with this key exists' },
   );
 }
 
-export async function updateField(ctx: HelpdeskCtx, id: number, version: number, patch: TicketFieldPatch): Promise<TicketField> {
+export async function updateField(
+  ctx: HelpdeskCtx,
+  id: number,
+  version: number,
+  patch: TicketFieldPatch,
+): Promise<TicketField> {
   return ctx.db.transaction().execute(async (trx) => {
     const row = await findField(trx, ctx.tenantId, id, true);
     if (!row) throw fieldNotFound(id);
@@ -110,7 +136,14 @@ export async function updateField(ctx: HelpdeskCtx, id: number, version: number,
       .where('version', '=', version)
       .execute();
     const after = await getField(trx, ctx.tenantId, id);
-    if (ctx.request) await audit(trx, ctx.request, { action: 'ticket_field.update', entityType: 'ticket_field', entityId: id, before: toField(row), after });
+    if (ctx.request)
+      await audit(trx, ctx.request, {
+        action: 'ticket_field.update',
+        entityType: 'ticket_field',
+        entityId: id,
+        before: toField(row),
+        after,
+      });
     return after;
   });
 }
@@ -121,8 +154,18 @@ export async function deleteField(ctx: HelpdeskCtx, id: number, version: number)
     const row = await findField(trx, ctx.tenantId, id, true);
     if (!row) throw fieldNotFound(id);
     if (row.version !== version) throw versionConflict(row.version);
-    await trx.deleteFrom('ticketFields').where('tenantId', '=', ctx.tenantId).where('id', '=', id).execute();
-    if (ctx.request) await audit(trx, ctx.request, { action: 'ticket_field.delete', entityType: 'ticket_field', entityId: id, before: toField(row) });
+    await trx
+      .deleteFrom('ticketFields')
+      .where('tenantId', '=', ctx.tenantId)
+      .where('id', '=', id)
+      .execute();
+    if (ctx.request)
+      await audit(trx, ctx.request, {
+        action: 'ticket_field.delete',
+        entityType: 'ticket_field',
+        entityId: id,
+        before: toField(row),
+      });
   });
 }
 
@@ -157,17 +200,31 @@ export async function checkCustomValues(
       (def.type === 'text' && typeof value === 'string' && value.length <= 2000) ||
       (def.type === 'number' && typeof value === 'number' && Number.isFinite(value)) ||
       (def.type === 'boolean' && typeof value === 'boolean') ||
-      (def.type === 'date' && typeof value === 'string' && DATE.test(value) && !Number.isNaN(Date.parse(value))) ||
+      (def.type === 'date' &&
+        typeof value === 'string' &&
+        DATE.test(value) &&
+        !Number.isNaN(Date.parse(value))) ||
       (def.type === 'select' && typeof value === 'string' && def.options.includes(value));
     if (!ok) {
-      errors.add(field, def.type === 'select' ? `must be one of ${def.options.join(', ')}` : def.type === 'date' ? 'must be a date YYYY-MM-DD' : `must be a ${def.type}`);
+      errors.add(
+        field,
+        def.type === 'select'
+          ? `must be one of ${def.options.join(', ')}`
+          : def.type === 'date'
+            ? 'must be a date YYYY-MM-DD'
+            : `must be a ${def.type}`,
+      );
       continue;
     }
     out[key] = value as string | number | boolean;
   }
   if (options.creating) {
     for (const def of defs.values()) {
-      if (def.required && out[def.key] === undefined && !errors.list.some((e) => e.field === `customFields.${def.key}`)) {
+      if (
+        def.required &&
+        out[def.key] === undefined &&
+        !errors.list.some((e) => e.field === `customFields.${def.key}`)
+      ) {
         errors.add(`customFields.${def.key}`, 'is required');
       }
     }
@@ -191,12 +248,23 @@ function toView(r: ViewRow): View {
 const userIdOf = (ctx: HelpdeskCtx) => ctx.actorUserId ?? 0;
 
 export async function listViews(ctx: HelpdeskCtx): Promise<View[]> {
-  const rows = await ctx.db.selectFrom('ticketViews').selectAll().where('tenantId', '=', ctx.tenantId).where('userId', '=', userIdOf(ctx)).orderBy('name').execute();
+  const rows = await ctx.db
+    .selectFrom('ticketViews')
+    .selectAll()
+    .where('tenantId', '=', ctx.tenantId)
+    .where('userId', '=', userIdOf(ctx))
+    .orderBy('name')
+    .execute();
   return rows.map(toView);
 }
 
 async function findView(db: Executor, ctx: HelpdeskCtx, id: number, forUpdate = false) {
-  let q = db.selectFrom('ticketViews').selectAll().where('tenantId', '=', ctx.tenantId).where('userId', '=', userIdOf(ctx)).where('id', '=', id);
+  let q = db
+    .selectFrom('ticketViews')
+    .selectAll()
+    .where('tenantId', '=', ctx.tenantId)
+    .where('userId', '=', userIdOf(ctx))
+    .where('id', '=', id);
   if (forUpdate) q = q.forUpdate();
   return q.executeTakeFirst();
 }
@@ -207,19 +275,33 @@ export async function getView(ctx: HelpdeskCtx, id: number): Promise<View> {
   return toView(row);
 }
 
-const VIEW_TAKEN = { field: 'name', code: 'VIEW_EXISTS', message: 'You have a view with this name' };
+const VIEW_TAKEN = {
+  field: 'name',
+  code: 'VIEW_EXISTS',
+  message: 'You have a view with this name',
+};
 
 export async function createView(ctx: HelpdeskCtx, body: ViewCreate): Promise<View> {
   return translateDbErrors(async () => {
     const result = await ctx.db
       .insertInto('ticketViews')
-      .values({ tenantId: ctx.tenantId, userId: userIdOf(ctx), name: body.name, filters: toJson(body.filters) })
+      .values({
+        tenantId: ctx.tenantId,
+        userId: userIdOf(ctx),
+        name: body.name,
+        filters: toJson(body.filters),
+      })
       .executeTakeFirstOrThrow();
     return getView(ctx, Number(result.insertId));
   }, VIEW_TAKEN);
 }
 
-export async function updateView(ctx: HelpdeskCtx, id: number, version: number, patch: ViewPatch): Promise<View> {
+export async function updateView(
+  ctx: HelpdeskCtx,
+  id: number,
+  version: number,
+  patch: ViewPatch,
+): Promise<View> {
   return translateDbErrors(
     () =>
       ctx.db.transaction().execute(async (trx) => {
@@ -247,6 +329,10 @@ export async function deleteView(ctx: HelpdeskCtx, id: number, version: number):
     const row = await findView(trx, ctx, id, true);
     if (!row) throw viewNotFound(id);
     if (row.version !== version) throw versionConflict(row.version);
-    await trx.deleteFrom('ticketViews').where('id', '=', id).where('tenantId', '=', ctx.tenantId).execute();
+    await trx
+      .deleteFrom('ticketViews')
+      .where('id', '=', id)
+      .where('tenantId', '=', ctx.tenantId)
+      .execute();
   });
 }

@@ -25,7 +25,11 @@ import type { SlaPolicy, SlaPolicyCreate, SlaPolicyPatch } from './schemas.ts';
 import { addBusinessMinutes, type BusinessCalendar } from './sla-clock.ts';
 
 type PolicyRow = Selectable<SlaPolicyTable>;
-export const slaPolicyNotFound = createError('SLA_POLICY_NOT_FOUND', 'SLA policy %s not found', 404);
+export const slaPolicyNotFound = createError(
+  'SLA_POLICY_NOT_FOUND',
+  'SLA policy %s not found',
+  404,
+);
 
 function toPolicy(row: PolicyRow): SlaPolicy {
   return {
@@ -41,12 +45,21 @@ function toPolicy(row: PolicyRow): SlaPolicy {
 }
 
 export async function listPolicies(db: Executor, tenantId: number): Promise<SlaPolicy[]> {
-  const rows = await db.selectFrom('slaPolicies').selectAll().where('tenantId', '=', tenantId).orderBy('id').execute();
+  const rows = await db
+    .selectFrom('slaPolicies')
+    .selectAll()
+    .where('tenantId', '=', tenantId)
+    .orderBy('id')
+    .execute();
   return rows.map(toPolicy);
 }
 
 async function findPolicy(db: Executor, tenantId: number, id: number, forUpdate = false) {
-  let q = db.selectFrom('slaPolicies').selectAll().where('tenantId', '=', tenantId).where('id', '=', id);
+  let q = db
+    .selectFrom('slaPolicies')
+    .selectAll()
+    .where('tenantId', '=', tenantId)
+    .where('id', '=', id);
   if (forUpdate) q = q.forUpdate();
   return q.executeTakeFirst();
 }
@@ -57,7 +70,11 @@ export async function getPolicy(db: Executor, tenantId: number, id: number): Pro
   return toPolicy(row);
 }
 
-async function checkHours(db: Executor, tenantId: number, id: number | null | undefined): Promise<void> {
+async function checkHours(
+  db: Executor,
+  tenantId: number,
+  id: number | null | undefined,
+): Promise<void> {
   if (id === undefined || id === null) return;
   const hours = await db
     .selectFrom('businessHours')
@@ -66,10 +83,15 @@ async function checkHours(db: Executor, tenantId: number, id: number | null | un
     .where('id', '=', id)
     .modifyEnd(sql`lock in share mode`)
     .executeTakeFirst();
-  if (!hours) new FieldErrors().add('businessHoursId', 'is not business hours of this tenant').throwIfAny();
+  if (!hours)
+    new FieldErrors().add('businessHoursId', 'is not business hours of this tenant').throwIfAny();
 }
 
-const PRIORITY_TAKEN = { field: 'priority', code: 'SLA_POLICY_EXISTS', message: 'This priority has a policy already' };
+const PRIORITY_TAKEN = {
+  field: 'priority',
+  code: 'SLA_POLICY_EXISTS',
+  message: 'This priority has a policy already',
+};
 
 export async function createPolicy(ctx: HelpdeskCtx, body: SlaPolicyCreate): Promise<SlaPolicy> {
   return translateDbErrors(
@@ -87,7 +109,13 @@ export async function createPolicy(ctx: HelpdeskCtx, body: SlaPolicyCreate): Pro
           })
           .executeTakeFirstOrThrow();
         const after = await getPolicy(trx, ctx.tenantId, Number(result.insertId));
-        if (ctx.request) await audit(trx, ctx.request, { action: 'sla_policy.create', entityType: 'sla_policy', entityId: after.id, after });
+        if (ctx.request)
+          await audit(trx, ctx.request, {
+            action: 'sla_policy.create',
+            entityType: 'sla_policy',
+            entityId: after.id,
+            after,
+          });
         return after;
       }),
     PRIORITY_TAKEN,
@@ -95,7 +123,12 @@ export async function createPolicy(ctx: HelpdeskCtx, body: SlaPolicyCreate): Pro
 }
 
 /** A changed policy applies to tickets created from then on; existing due times stay. */
-export async function updatePolicy(ctx: HelpdeskCtx, id: number, version: number, patch: SlaPolicyPatch): Promise<SlaPolicy> {
+export async function updatePolicy(
+  ctx: HelpdeskCtx,
+  id: number,
+  version: number,
+  patch: SlaPolicyPatch,
+): Promise<SlaPolicy> {
   return ctx.db.transaction().execute(async (trx) => {
     const row = await findPolicy(trx, ctx.tenantId, id, true);
     if (!row) throw slaPolicyNotFound(id);
@@ -111,7 +144,13 @@ export async function updatePolicy(ctx: HelpdeskCtx, id: number, version: number
       .execute();
     const after = await getPolicy(trx, ctx.tenantId, id);
     if (ctx.request) {
-      await audit(trx, ctx.request, { action: 'sla_policy.update', entityType: 'sla_policy', entityId: id, before: toPolicy(row), after });
+      await audit(trx, ctx.request, {
+        action: 'sla_policy.update',
+        entityType: 'sla_policy',
+        entityId: id,
+        before: toPolicy(row),
+        after,
+      });
     }
     return after;
   });
@@ -122,13 +161,27 @@ export async function deletePolicy(ctx: HelpdeskCtx, id: number, version: number
     const row = await findPolicy(trx, ctx.tenantId, id, true);
     if (!row) throw slaPolicyNotFound(id);
     if (row.version !== version) throw versionConflict(row.version);
-    await trx.deleteFrom('slaPolicies').where('tenantId', '=', ctx.tenantId).where('id', '=', id).execute();
-    if (ctx.request) await audit(trx, ctx.request, { action: 'sla_policy.delete', entityType: 'sla_policy', entityId: id, before: toPolicy(row) });
+    await trx
+      .deleteFrom('slaPolicies')
+      .where('tenantId', '=', ctx.tenantId)
+      .where('id', '=', id)
+      .execute();
+    if (ctx.request)
+      await audit(trx, ctx.request, {
+        action: 'sla_policy.delete',
+        entityType: 'sla_policy',
+        entityId: id,
+        before: toPolicy(row),
+      });
   });
 }
 
 /** The schedule a policy counts on; null = around the clock. */
-async function calendarOf(db: Executor, tenantId: number, hoursId: number | null): Promise<BusinessCalendar | null> {
+async function calendarOf(
+  db: Executor,
+  tenantId: number,
+  hoursId: number | null,
+): Promise<BusinessCalendar | null> {
   if (hoursId === null) return null;
   const hours = await findHours(db, tenantId, hoursId);
   if (!hours) return null;
@@ -146,10 +199,24 @@ export interface DueTimes {
 }
 
 /** Due times for a ticket of `priority` whose clock started at `start`. */
-export async function dueTimes(db: Executor, tenantId: number, priority: TicketPriority, start: Date): Promise<DueTimes> {
-  const policy = await db.selectFrom('slaPolicies').selectAll().where('tenantId', '=', tenantId).where('priority', '=', priority).executeTakeFirst();
+export async function dueTimes(
+  db: Executor,
+  tenantId: number,
+  priority: TicketPriority,
+  start: Date,
+): Promise<DueTimes> {
+  const policy = await db
+    .selectFrom('slaPolicies')
+    .selectAll()
+    .where('tenantId', '=', tenantId)
+    .where('priority', '=', priority)
+    .executeTakeFirst();
   if (!policy) return { firstResponseDueAt: null, resolutionDueAt: null };
-  const calendar = await calendarOf(db, tenantId, policy.businessHoursId === null ? null : Number(policy.businessHoursId));
+  const calendar = await calendarOf(
+    db,
+    tenantId,
+    policy.businessHoursId === null ? null : Number(policy.businessHoursId),
+  );
   return {
     firstResponseDueAt: addBusinessMinutes(calendar, start, policy.firstResponseMinutes),
     resolutionDueAt: addBusinessMinutes(calendar, start, policy.resolutionMinutes),
@@ -160,8 +227,19 @@ export async function dueTimes(db: Executor, tenantId: number, priority: TicketP
 
 type Target = 'first_response' | 'resolution';
 
-const TARGETS: Record<Target, { due: 'firstResponseDueAt' | 'resolutionDueAt'; met: 'firstRespondedAt' | 'solvedAt'; mark: 'firstResponseBreachedAt' | 'resolutionBreachedAt' }> = {
-  first_response: { due: 'firstResponseDueAt', met: 'firstRespondedAt', mark: 'firstResponseBreachedAt' },
+const TARGETS: Record<
+  Target,
+  {
+    due: 'firstResponseDueAt' | 'resolutionDueAt';
+    met: 'firstRespondedAt' | 'solvedAt';
+    mark: 'firstResponseBreachedAt' | 'resolutionBreachedAt';
+  }
+> = {
+  first_response: {
+    due: 'firstResponseDueAt',
+    met: 'firstRespondedAt',
+    mark: 'firstResponseBreachedAt',
+  },
   resolution: { due: 'resolutionDueAt', met: 'solvedAt', mark: 'resolutionBreachedAt' },
 };
 
@@ -186,7 +264,11 @@ export interface BreachRun {
  * a restart: the mark is written by a row-guarded UPDATE, and its history row only when that
  * UPDATE changed the row.
  */
-export async function runBreachCheck(db: Db, hub: RealtimeHub | undefined, now = new Date()): Promise<BreachRun> {
+export async function runBreachCheck(
+  db: Db,
+  hub: RealtimeHub | undefined,
+  now = new Date(),
+): Promise<BreachRun> {
   const marked: BreachRun['marked'] = [];
   for (const target of ['first_response', 'resolution'] as const) {
     const t = TARGETS[target];

@@ -58,7 +58,8 @@ export function toTicket(row: TicketRow, now = new Date()): Ticket {
     groupId: num(row.groupQueueId),
     tags: fromJson<string[]>(row.tags, []),
     customFields: fromJson<CustomValues>(row.customFields, {}),
-    source: row.sourceKind && row.sourceId ? { kind: row.sourceKind, sourceId: row.sourceId } : null,
+    source:
+      row.sourceKind && row.sourceId ? { kind: row.sourceKind, sourceId: row.sourceId } : null,
     mergedIntoTicketId: num(row.mergedIntoTicketId),
     createdByUserId: num(row.createdByUserId),
     firstResponseDueAt: isoOrNull(row.firstResponseDueAt),
@@ -81,7 +82,11 @@ export async function findTicketRow(
   id: number,
   options: { forUpdate?: boolean } = {},
 ): Promise<TicketRow | undefined> {
-  let q = db.selectFrom('tickets').selectAll().where('tenantId', '=', tenantId).where('id', '=', id);
+  let q = db
+    .selectFrom('tickets')
+    .selectAll()
+    .where('tenantId', '=', tenantId)
+    .where('id', '=', id);
   if (options.forUpdate) q = q.forUpdate();
   return q.executeTakeFirst();
 }
@@ -142,13 +147,19 @@ export async function listTickets(
     filters = fromJson<TicketFilters>(view.filters, {});
   }
   const { limit: _l, cursor: _c, sort: _s, viewId: _v, ...own } = query;
-  const f: TicketFilters = { ...filters, ...Object.fromEntries(Object.entries(own).filter(([, v]) => v !== undefined)) };
+  const f: TicketFilters = {
+    ...filters,
+    ...Object.fromEntries(Object.entries(own).filter(([, v]) => v !== undefined)),
+  };
   const now = new Date();
   let q = db.selectFrom('tickets').selectAll('tickets').where('tickets.tenantId', '=', tenantId);
   if (f.status) q = q.where('tickets.status', '=', f.status);
   if (f.priority) q = q.where('tickets.priority', '=', f.priority);
   if (f.assigneeUserId !== undefined) {
-    q = f.assigneeUserId === 0 ? q.where('tickets.assigneeUserId', 'is', null) : q.where('tickets.assigneeUserId', '=', f.assigneeUserId);
+    q =
+      f.assigneeUserId === 0
+        ? q.where('tickets.assigneeUserId', 'is', null)
+        : q.where('tickets.assigneeUserId', '=', f.assigneeUserId);
   }
   if (f.groupId !== undefined) q = q.where('tickets.groupQueueId', '=', f.groupId);
   if (f.contactId !== undefined) q = q.where('tickets.requesterContactId', '=', f.contactId);
@@ -177,7 +188,13 @@ export async function listTickets(
   const page = await paginate(
     q,
     query,
-    { updatedAt: 'updatedAt', createdAt: 'createdAt', id: 'id', priority: 'priority', resolutionDueAt: 'resolutionDueAt' },
+    {
+      updatedAt: 'updatedAt',
+      createdAt: 'createdAt',
+      id: 'id',
+      priority: 'priority',
+      resolutionDueAt: 'resolutionDueAt',
+    },
     'tickets',
   );
   return { items: page.items.map((r) => toTicket(r, now)), nextCursor: page.nextCursor };
@@ -222,10 +239,21 @@ interface Refs {
 }
 
 /** Each id must be the tenant's; all problems are named at once. Shared locks hold them. */
-async function checkRefs(trx: Executor, tenantId: number, refs: Refs, errors: FieldErrors): Promise<void> {
+async function checkRefs(
+  trx: Executor,
+  tenantId: number,
+  refs: Refs,
+  errors: FieldErrors,
+): Promise<void> {
   const lock = sql`lock in share mode`;
   if (refs.requesterContactId) {
-    const c = await trx.selectFrom('contacts').select('id').where('tenantId', '=', tenantId).where('id', '=', refs.requesterContactId).modifyEnd(lock).executeTakeFirst();
+    const c = await trx
+      .selectFrom('contacts')
+      .select('id')
+      .where('tenantId', '=', tenantId)
+      .where('id', '=', refs.requesterContactId)
+      .modifyEnd(lock)
+      .executeTakeFirst();
     if (!c) errors.add('requesterContactId', 'is not a contact of this tenant');
   }
   if (refs.assigneeUserId) {
@@ -241,7 +269,13 @@ async function checkRefs(trx: Executor, tenantId: number, refs: Refs, errors: Fi
     if (!u) errors.add('assigneeUserId', 'is not an active user of this tenant');
   }
   if (refs.groupId) {
-    const g = await trx.selectFrom('queues').select('id').where('tenantId', '=', tenantId).where('id', '=', refs.groupId).modifyEnd(lock).executeTakeFirst();
+    const g = await trx
+      .selectFrom('queues')
+      .select('id')
+      .where('tenantId', '=', tenantId)
+      .where('id', '=', refs.groupId)
+      .modifyEnd(lock)
+      .executeTakeFirst();
     if (!g) errors.add('groupId', 'is not a queue of this tenant');
   }
 }
@@ -258,7 +292,12 @@ export interface NewTicket {
   tags?: string[] | undefined;
   customFields?: Record<string, unknown> | undefined;
   message?:
-    | { kind: 'public' | 'internal'; body: string; channel?: 'web' | 'phone' | 'voicemail' | 'chat' | 'form'; fromContact?: boolean }
+    | {
+        kind: 'public' | 'internal';
+        body: string;
+        channel?: 'web' | 'phone' | 'voicemail' | 'chat' | 'form';
+        fromContact?: boolean;
+      }
     | undefined;
   source?: { kind: string; sourceId: string } | undefined;
 }
@@ -267,7 +306,9 @@ export interface NewTicket {
 async function insertTicket(trx: Executor, ctx: HelpdeskCtx, t: NewTicket): Promise<number> {
   const errors = new FieldErrors();
   await checkRefs(trx, ctx.tenantId, t, errors);
-  const customFields = await checkCustomValues(trx, ctx.tenantId, t.customFields ?? {}, errors, { creating: true });
+  const customFields = await checkCustomValues(trx, ctx.tenantId, t.customFields ?? {}, errors, {
+    creating: true,
+  });
   errors.throwIfAny();
   const now = new Date();
   const priority = t.priority ?? 'normal';
@@ -302,7 +343,15 @@ async function insertTicket(trx: Executor, ctx: HelpdeskCtx, t: NewTicket): Prom
     source: t.source ?? null,
   });
   if (t.source) {
-    await trx.insertInto('ticketLinks').values({ tenantId: ctx.tenantId, ticketId: id, kind: t.source.kind, sourceId: t.source.sourceId }).execute();
+    await trx
+      .insertInto('ticketLinks')
+      .values({
+        tenantId: ctx.tenantId,
+        ticketId: id,
+        kind: t.source.kind,
+        sourceId: t.source.sourceId,
+      })
+      .execute();
   }
   if (t.message) {
     await trx
@@ -322,7 +371,9 @@ async function insertTicket(trx: Executor, ctx: HelpdeskCtx, t: NewTicket): Prom
 }
 
 async function createWith(ctx: HelpdeskCtx, t: NewTicket): Promise<TicketDetail> {
-  const ticket = await ctx.db.transaction().execute(async (trx) => getTicket(trx, ctx.tenantId, await insertTicket(trx, ctx, t)));
+  const ticket = await ctx.db
+    .transaction()
+    .execute(async (trx) => getTicket(trx, ctx.tenantId, await insertTicket(trx, ctx, t)));
   publish(ctx, 'ticket.created', ticket);
   return ticket;
 }
@@ -331,7 +382,11 @@ export async function createTicket(ctx: HelpdeskCtx, body: TicketCreate): Promis
   return createWith(ctx, { ...body, message: body.message });
 }
 
-function callParty(call: { direction: string; fromNumber: string | null; toNumber: string | null }) {
+function callParty(call: {
+  direction: string;
+  fromNumber: string | null;
+  toNumber: string | null;
+}) {
   return call.direction === 'outbound' ? call.toNumber : call.fromNumber;
 }
 
@@ -342,7 +397,16 @@ function callParty(call: { direction: string; fromNumber: string | null; toNumbe
 export async function ticketFromCall(ctx: HelpdeskCtx, body: FromCallBody): Promise<TicketDetail> {
   const call = await ctx.db
     .selectFrom('calls')
-    .select(['id', 'direction', 'fromNumber', 'toNumber', 'startedAt', 'talkMs', 'agentUserId', 'queueId'])
+    .select([
+      'id',
+      'direction',
+      'fromNumber',
+      'toNumber',
+      'startedAt',
+      'talkMs',
+      'agentUserId',
+      'queueId',
+    ])
     .where('tenantId', '=', ctx.tenantId)
     .where('id', '=', body.callId)
     .executeTakeFirst();
@@ -351,27 +415,39 @@ export async function ticketFromCall(ctx: HelpdeskCtx, body: FromCallBody): Prom
     throw forbidden('Agents make tickets from their own calls only');
   }
   const party = callParty(call!);
-  return ctx.db.transaction().execute(async (trx) => {
-    const requester = party ? await findOrCreateContact(trx, ctx.tenantId, { phone: party }) : null;
-    const summary = `${call!.direction} call ${call!.fromNumber ?? '?'} → ${call!.toNumber ?? '?'} at ${iso(call!.startedAt)}, talk ${Math.round(call!.talkMs / 1000)} s`;
-    const id = await insertTicket(trx, ctx, {
-      subject: body.subject ?? `Call from ${party ?? 'unknown number'}`,
-      requesterContactId: requester,
-      priority: body.priority,
-      assigneeUserId: body.assigneeUserId,
-      groupId: body.groupId !== undefined ? body.groupId : num(call!.queueId),
-      tags: body.tags,
-      source: { kind: 'call', sourceId: String(call!.id) },
-      message: { kind: 'internal', channel: 'phone', body: body.note ? `${body.note}\n\n${summary}` : summary },
+  return ctx.db
+    .transaction()
+    .execute(async (trx) => {
+      const requester = party
+        ? await findOrCreateContact(trx, ctx.tenantId, { phone: party })
+        : null;
+      const summary = `${call!.direction} call ${call!.fromNumber ?? '?'} → ${call!.toNumber ?? '?'} at ${iso(call!.startedAt)}, talk ${Math.round(call!.talkMs / 1000)} s`;
+      const id = await insertTicket(trx, ctx, {
+        subject: body.subject ?? `Call from ${party ?? 'unknown number'}`,
+        requesterContactId: requester,
+        priority: body.priority,
+        assigneeUserId: body.assigneeUserId,
+        groupId: body.groupId !== undefined ? body.groupId : num(call!.queueId),
+        tags: body.tags,
+        source: { kind: 'call', sourceId: String(call!.id) },
+        message: {
+          kind: 'internal',
+          channel: 'phone',
+          body: body.note ? `${body.note}\n\n${summary}` : summary,
+        },
+      });
+      return getTicket(trx, ctx.tenantId, id);
+    })
+    .then((ticket) => {
+      publish(ctx, 'ticket.created', ticket);
+      return ticket;
     });
-    return getTicket(trx, ctx.tenantId, id);
-  }).then((ticket) => {
-    publish(ctx, 'ticket.created', ticket);
-    return ticket;
-  });
 }
 
-export async function ticketFromVoicemail(ctx: HelpdeskCtx, body: FromVoicemailBody): Promise<TicketDetail> {
+export async function ticketFromVoicemail(
+  ctx: HelpdeskCtx,
+  body: FromVoicemailBody,
+): Promise<TicketDetail> {
   const vm = await ctx.db
     .selectFrom('voicemails')
     .select(['id', 'fromNumber', 'durationMs', 'createdAt', 'boxName', 'callId'])
@@ -380,7 +456,9 @@ export async function ticketFromVoicemail(ctx: HelpdeskCtx, body: FromVoicemailB
     .executeTakeFirst();
   if (!vm) new FieldErrors().add('voicemailId', 'is not a voicemail of this tenant').throwIfAny();
   const ticket = await ctx.db.transaction().execute(async (trx) => {
-    const requester = vm!.fromNumber ? await findOrCreateContact(trx, ctx.tenantId, { phone: vm!.fromNumber }) : null;
+    const requester = vm!.fromNumber
+      ? await findOrCreateContact(trx, ctx.tenantId, { phone: vm!.fromNumber })
+      : null;
     const text = `Voicemail from ${vm!.fromNumber ?? 'unknown number'}, ${Math.round(vm!.durationMs / 1000)} s, left ${iso(vm!.createdAt)} (voicemail ${vm!.id}).`;
     const id = await insertTicket(trx, ctx, {
       subject: body.subject ?? `Voicemail from ${vm!.fromNumber ?? 'unknown number'}`,
@@ -390,11 +468,24 @@ export async function ticketFromVoicemail(ctx: HelpdeskCtx, body: FromVoicemailB
       groupId: body.groupId,
       tags: body.tags,
       source: { kind: 'voicemail', sourceId: String(vm!.id) },
-      message: { kind: 'internal', channel: 'voicemail', body: body.note ? `${body.note}\n\n${text}` : text },
+      message: {
+        kind: 'internal',
+        channel: 'voicemail',
+        body: body.note ? `${body.note}\n\n${text}` : text,
+      },
     });
     // The call that left the voicemail is linked too: its tickets include this one.
     if (vm!.callId !== null) {
-      await trx.insertInto('ticketLinks').ignore().values({ tenantId: ctx.tenantId, ticketId: id, kind: 'call', sourceId: String(vm!.callId) }).execute();
+      await trx
+        .insertInto('ticketLinks')
+        .ignore()
+        .values({
+          tenantId: ctx.tenantId,
+          ticketId: id,
+          kind: 'call',
+          sourceId: String(vm!.callId),
+        })
+        .execute();
     }
     return getTicket(trx, ctx.tenantId, id);
   });
@@ -407,7 +498,11 @@ export async function ticketFromChat(ctx: HelpdeskCtx, body: FromChatBody): Prom
     const visitor = body.transcript.find((m) => m.from === 'visitor');
     const requester =
       body.requesterContactId ??
-      (await findOrCreateContact(trx, ctx.tenantId, { name: visitor?.name, email: body.email, phone: body.phone }));
+      (await findOrCreateContact(trx, ctx.tenantId, {
+        name: visitor?.name,
+        email: body.email,
+        phone: body.phone,
+      }));
     const transcript = body.transcript
       .map((m) => `[${m.at ?? ''}] ${m.name ?? m.from}: ${m.text}`.replace(/^\[\] /, ''))
       .join('\n');
@@ -422,7 +517,17 @@ export async function ticketFromChat(ctx: HelpdeskCtx, body: FromChatBody): Prom
       message: { kind: 'public', channel: 'chat', body: transcript, fromContact: true },
     });
     if (body.note) {
-      await trx.insertInto('ticketMessages').values({ tenantId: ctx.tenantId, ticketId: id, kind: 'internal', channel: 'chat', authorUserId: ctx.actorUserId, body: body.note }).execute();
+      await trx
+        .insertInto('ticketMessages')
+        .values({
+          tenantId: ctx.tenantId,
+          ticketId: id,
+          kind: 'internal',
+          channel: 'chat',
+          authorUserId: ctx.actorUserId,
+          body: body.note,
+        })
+        .execute();
     }
     return getTicket(trx, ctx.tenantId, id);
   });
@@ -434,9 +539,16 @@ export async function ticketFromChat(ctx: HelpdeskCtx, body: FromChatBody): Prom
  * The widget's offline form (its public endpoint belongs to the widget module): the visitor
  * becomes (or is matched to) a contact and their message opens the thread.
  */
-export async function ticketFromOfflineForm(ctx: HelpdeskCtx, form: OfflineFormBody): Promise<TicketDetail> {
+export async function ticketFromOfflineForm(
+  ctx: HelpdeskCtx,
+  form: OfflineFormBody,
+): Promise<TicketDetail> {
   const ticket = await ctx.db.transaction().execute(async (trx) => {
-    const requester = await findOrCreateContact(trx, ctx.tenantId, { name: form.name, email: form.email, phone: form.phone });
+    const requester = await findOrCreateContact(trx, ctx.tenantId, {
+      name: form.name,
+      email: form.email,
+      phone: form.phone,
+    });
     const id = await insertTicket(trx, ctx, {
       subject: form.subject ?? `Message from ${form.name}`,
       requesterContactId: requester,
@@ -460,7 +572,12 @@ function statusEffects(row: TicketRow, status: TicketStatus, now: Date): Changes
   return { status, solvedAt: null, closedAt: null };
 }
 
-export async function updateTicket(ctx: HelpdeskCtx, id: number, version: number, patch: TicketPatch): Promise<TicketDetail> {
+export async function updateTicket(
+  ctx: HelpdeskCtx,
+  id: number,
+  version: number,
+  patch: TicketPatch,
+): Promise<TicketDetail> {
   const ticket = await ctx.db.transaction().execute(async (trx) => {
     const row = await findTicketRow(trx, ctx.tenantId, id, { forUpdate: true });
     if (!row) throw ticketNotFound(id);
@@ -471,13 +588,23 @@ export async function updateTicket(ctx: HelpdeskCtx, id: number, version: number
     const before = toTicket(row);
     let custom: CustomValues | undefined;
     if (patch.customFields !== undefined) {
-      custom = await checkCustomValues(trx, ctx.tenantId, { ...before.customFields, ...patch.customFields }, errors, { creating: false });
+      custom = await checkCustomValues(
+        trx,
+        ctx.tenantId,
+        { ...before.customFields, ...patch.customFields },
+        errors,
+        { creating: false },
+      );
     }
     errors.throwIfAny();
     const now = new Date();
     const changes: Changes = {};
     const logged: Array<[string, unknown, unknown]> = [];
-    const set = <K extends keyof Ticket>(field: K, value: Ticket[K] | undefined, apply: (v: Ticket[K]) => void) => {
+    const set = <K extends keyof Ticket>(
+      field: K,
+      value: Ticket[K] | undefined,
+      apply: (v: Ticket[K]) => void,
+    ) => {
       if (value === undefined || JSON.stringify(value) === JSON.stringify(before[field])) return;
       apply(value);
       logged.push([field, before[field], value]);
@@ -488,7 +615,9 @@ export async function updateTicket(ctx: HelpdeskCtx, id: number, version: number
     set('groupId', patch.groupId, (v) => (changes.groupQueueId = v));
     set('tags', patch.tags, (v) => (changes.tags = toJson(v)));
     set('customFields', custom, (v) => (changes.customFields = toJson(v)));
-    set('status', patch.status, (v) => Object.assign(changes, statusEffects(row, v as TicketStatus, now)));
+    set('status', patch.status, (v) =>
+      Object.assign(changes, statusEffects(row, v as TicketStatus, now)),
+    );
     set('priority', patch.priority, (v) => (changes.priority = v as TicketPriority));
     if (patch.priority !== undefined && patch.priority !== row.priority) {
       // A new priority restarts nothing: its targets are counted from the ticket's creation.
@@ -502,7 +631,8 @@ export async function updateTicket(ctx: HelpdeskCtx, id: number, version: number
       .where('id', '=', id)
       .where('version', '=', version)
       .execute();
-    for (const [field, from, to] of logged) await history(trx, ctx.tenantId, id, ctx.actorUserId, 'changed', field, from, to);
+    for (const [field, from, to] of logged)
+      await history(trx, ctx.tenantId, id, ctx.actorUserId, 'changed', field, from, to);
     return getTicket(trx, ctx.tenantId, id);
   });
   publish(ctx, 'ticket.updated', ticket);
@@ -511,19 +641,43 @@ export async function updateTicket(ctx: HelpdeskCtx, id: number, version: number
 
 // ------------------------------------------------------------------ thread
 
-async function attachmentIdsOf(db: Executor, tenantId: number, messageIds: number[]): Promise<Map<number, number[]>> {
+async function attachmentIdsOf(
+  db: Executor,
+  tenantId: number,
+  messageIds: number[],
+): Promise<Map<number, number[]>> {
   const map = new Map<number, number[]>();
   if (messageIds.length === 0) return map;
-  const rows = await db.selectFrom('ticketAttachments').select(['id', 'messageId']).where('tenantId', '=', tenantId).where('messageId', 'in', messageIds).orderBy('id').execute();
-  for (const r of rows) map.set(Number(r.messageId), [...(map.get(Number(r.messageId)) ?? []), Number(r.id)]);
+  const rows = await db
+    .selectFrom('ticketAttachments')
+    .select(['id', 'messageId'])
+    .where('tenantId', '=', tenantId)
+    .where('messageId', 'in', messageIds)
+    .orderBy('id')
+    .execute();
+  for (const r of rows)
+    map.set(Number(r.messageId), [...(map.get(Number(r.messageId)) ?? []), Number(r.id)]);
   return map;
 }
 
-export async function listMessages(db: Executor, tenantId: number, ticketId: number, query: { limit?: number; cursor?: string; sort?: string }): Promise<Page<Message>> {
+export async function listMessages(
+  db: Executor,
+  tenantId: number,
+  ticketId: number,
+  query: { limit?: number; cursor?: string; sort?: string },
+): Promise<Page<Message>> {
   if (!(await findTicketRow(db, tenantId, ticketId))) throw ticketNotFound(ticketId);
-  const q = db.selectFrom('ticketMessages').selectAll().where('tenantId', '=', tenantId).where('ticketId', '=', ticketId);
+  const q = db
+    .selectFrom('ticketMessages')
+    .selectAll()
+    .where('tenantId', '=', tenantId)
+    .where('ticketId', '=', ticketId);
   const page = await paginate(q, query, { createdAt: 'createdAt', id: 'id' }, 'ticketMessages');
-  const attachments = await attachmentIdsOf(db, tenantId, page.items.map((m) => Number(m.id)));
+  const attachments = await attachmentIdsOf(
+    db,
+    tenantId,
+    page.items.map((m) => Number(m.id)),
+  );
   return {
     items: page.items.map((m) => ({
       id: Number(m.id),
@@ -545,7 +699,11 @@ export async function listMessages(db: Executor, tenantId: number, ticketId: num
  * A public reply or an internal note. The first public reply by staff is the first response
  * (and moves a new ticket to open). Attachments uploaded to the ticket can be put on it.
  */
-export async function addMessage(ctx: HelpdeskCtx, ticketId: number, body: MessageCreate): Promise<Message> {
+export async function addMessage(
+  ctx: HelpdeskCtx,
+  ticketId: number,
+  body: MessageCreate,
+): Promise<Message> {
   const { message, ticket } = await ctx.db.transaction().execute(async (trx) => {
     const row = await findTicketRow(trx, ctx.tenantId, ticketId, { forUpdate: true });
     if (!row) throw ticketNotFound(ticketId);
@@ -563,20 +721,34 @@ export async function addMessage(ctx: HelpdeskCtx, ticketId: number, body: Messa
       const ok = new Set(free.map((f) => Number(f.id)));
       const errors = new FieldErrors();
       attachmentIds.forEach((a, i) => {
-        if (!ok.has(a)) errors.add(`attachmentIds.${i}`, 'is not an unused attachment of this ticket');
+        if (!ok.has(a))
+          errors.add(`attachmentIds.${i}`, 'is not an unused attachment of this ticket');
       });
       errors.throwIfAny();
     }
     const result = await trx
       .insertInto('ticketMessages')
-      .values({ tenantId: ctx.tenantId, ticketId, kind: body.kind, channel: 'web', authorUserId: ctx.actorUserId, body: body.body })
+      .values({
+        tenantId: ctx.tenantId,
+        ticketId,
+        kind: body.kind,
+        channel: 'web',
+        authorUserId: ctx.actorUserId,
+        body: body.body,
+      })
       .executeTakeFirstOrThrow();
     const messageId = Number(result.insertId);
     if (attachmentIds.length > 0) {
-      await trx.updateTable('ticketAttachments').set({ messageId }).where('tenantId', '=', ctx.tenantId).where('id', 'in', attachmentIds).execute();
+      await trx
+        .updateTable('ticketAttachments')
+        .set({ messageId })
+        .where('tenantId', '=', ctx.tenantId)
+        .where('id', 'in', attachmentIds)
+        .execute();
     }
     const changes: { firstRespondedAt?: Date; status?: TicketStatus } = {};
-    if (body.kind === 'public' && row.firstRespondedAt === null) changes.firstRespondedAt = new Date();
+    if (body.kind === 'public' && row.firstRespondedAt === null)
+      changes.firstRespondedAt = new Date();
     if (body.kind === 'public' && row.status === 'new') changes.status = 'open';
     await trx
       .updateTable('tickets')
@@ -584,9 +756,38 @@ export async function addMessage(ctx: HelpdeskCtx, ticketId: number, body: Messa
       .where('tenantId', '=', ctx.tenantId)
       .where('id', '=', ticketId)
       .execute();
-    await history(trx, ctx.tenantId, ticketId, ctx.actorUserId, body.kind === 'public' ? 'replied' : 'noted', null, undefined, { messageId });
-    if (changes.status) await history(trx, ctx.tenantId, ticketId, ctx.actorUserId, 'changed', 'status', row.status, changes.status);
-    if (changes.firstRespondedAt) await history(trx, ctx.tenantId, ticketId, ctx.actorUserId, 'first_response', null, undefined, { at: changes.firstRespondedAt.toISOString() });
+    await history(
+      trx,
+      ctx.tenantId,
+      ticketId,
+      ctx.actorUserId,
+      body.kind === 'public' ? 'replied' : 'noted',
+      null,
+      undefined,
+      { messageId },
+    );
+    if (changes.status)
+      await history(
+        trx,
+        ctx.tenantId,
+        ticketId,
+        ctx.actorUserId,
+        'changed',
+        'status',
+        row.status,
+        changes.status,
+      );
+    if (changes.firstRespondedAt)
+      await history(
+        trx,
+        ctx.tenantId,
+        ticketId,
+        ctx.actorUserId,
+        'first_response',
+        null,
+        undefined,
+        { at: changes.firstRespondedAt.toISOString() },
+      );
     const page = await listMessages(trx, ctx.tenantId, ticketId, { sort: '-id', limit: 1 });
     return { message: page.items[0]!, ticket: await getTicket(trx, ctx.tenantId, ticketId) };
   });
@@ -595,9 +796,18 @@ export async function addMessage(ctx: HelpdeskCtx, ticketId: number, body: Messa
   return message;
 }
 
-export async function listHistory(db: Executor, tenantId: number, ticketId: number, query: { limit?: number; cursor?: string; sort?: string }) {
+export async function listHistory(
+  db: Executor,
+  tenantId: number,
+  ticketId: number,
+  query: { limit?: number; cursor?: string; sort?: string },
+) {
   if (!(await findTicketRow(db, tenantId, ticketId))) throw ticketNotFound(ticketId);
-  const q = db.selectFrom('ticketHistory').selectAll().where('tenantId', '=', tenantId).where('ticketId', '=', ticketId);
+  const q = db
+    .selectFrom('ticketHistory')
+    .selectAll()
+    .where('tenantId', '=', tenantId)
+    .where('ticketId', '=', ticketId);
   const page = await paginate(q, query, { id: 'id' }, 'ticketHistory');
   return {
     items: page.items.map((h) => ({
@@ -620,7 +830,11 @@ export async function listHistory(db: Executor, tenantId: number, ticketId: numb
  * links are copied there (a call linked to either finds the target), each ticket links the
  * other, and the source is closed and marked merged. Both are locked in id order.
  */
-export async function mergeTickets(ctx: HelpdeskCtx, id: number, targetId: number): Promise<TicketDetail> {
+export async function mergeTickets(
+  ctx: HelpdeskCtx,
+  id: number,
+  targetId: number,
+): Promise<TicketDetail> {
   const result = await ctx.db.transaction().execute(async (trx) => {
     if (!(await findTicketRow(trx, ctx.tenantId, id))) throw ticketNotFound(id);
     if (targetId === id) new FieldErrors().add('targetTicketId', 'is this ticket').throwIfAny();
@@ -635,29 +849,65 @@ export async function mergeTickets(ctx: HelpdeskCtx, id: number, targetId: numbe
     const source = rows.find((r) => Number(r.id) === id);
     const target = rows.find((r) => Number(r.id) === targetId);
     if (!source) throw ticketNotFound(id);
-    if (!target) new FieldErrors().add('targetTicketId', 'is not a ticket of this tenant').throwIfAny();
+    if (!target)
+      new FieldErrors().add('targetTicketId', 'is not a ticket of this tenant').throwIfAny();
     if (source.status === 'closed') throw ticketClosed(id);
-    if (target!.status === 'closed') throw new AppError('TICKET_CLOSED', `Ticket ${targetId} is closed; it cannot take a merge`, 409, [{ field: 'targetTicketId', message: 'is closed' }]);
+    if (target!.status === 'closed')
+      throw new AppError(
+        'TICKET_CLOSED',
+        `Ticket ${targetId} is closed; it cannot take a merge`,
+        409,
+        [{ field: 'targetTicketId', message: 'is closed' }],
+      );
     const t = ctx.tenantId;
     await trx
       .updateTable('ticketMessages')
-      .set({ ticketId: targetId, movedFromTicketId: sql<number>`coalesce(moved_from_ticket_id, ${id})` })
+      .set({
+        ticketId: targetId,
+        movedFromTicketId: sql<number>`coalesce(moved_from_ticket_id, ${id})`,
+      })
       .where('tenantId', '=', t)
       .where('ticketId', '=', id)
       .execute();
-    await trx.updateTable('ticketAttachments').set({ ticketId: targetId }).where('tenantId', '=', t).where('ticketId', '=', id).execute();
-    const links = await trx.selectFrom('ticketLinks').select(['kind', 'sourceId']).where('tenantId', '=', t).where('ticketId', '=', id).execute();
+    await trx
+      .updateTable('ticketAttachments')
+      .set({ ticketId: targetId })
+      .where('tenantId', '=', t)
+      .where('ticketId', '=', id)
+      .execute();
+    const links = await trx
+      .selectFrom('ticketLinks')
+      .select(['kind', 'sourceId'])
+      .where('tenantId', '=', t)
+      .where('ticketId', '=', id)
+      .execute();
     const copies = [...links, { kind: 'ticket', sourceId: String(id) }];
-    await trx.insertInto('ticketLinks').ignore().values(copies.map((l) => ({ tenantId: t, ticketId: targetId, ...l }))).execute();
-    await trx.insertInto('ticketLinks').ignore().values({ tenantId: t, ticketId: id, kind: 'ticket', sourceId: String(targetId) }).execute();
+    await trx
+      .insertInto('ticketLinks')
+      .ignore()
+      .values(copies.map((l) => ({ tenantId: t, ticketId: targetId, ...l })))
+      .execute();
+    await trx
+      .insertInto('ticketLinks')
+      .ignore()
+      .values({ tenantId: t, ticketId: id, kind: 'ticket', sourceId: String(targetId) })
+      .execute();
     const now = new Date();
     await trx
       .updateTable('tickets')
-      .set({ status: 'closed', closedAt: now, solvedAt: source.solvedAt ?? now, mergedIntoTicketId: targetId, version: sql<number>`version + 1` })
+      .set({
+        status: 'closed',
+        closedAt: now,
+        solvedAt: source.solvedAt ?? now,
+        mergedIntoTicketId: targetId,
+        version: sql<number>`version + 1`,
+      })
       .where('tenantId', '=', t)
       .where('id', '=', id)
       .execute();
-    const tags = [...new Set([...fromJson<string[]>(target!.tags, []), ...fromJson<string[]>(source.tags, [])])].slice(0, 30);
+    const tags = [
+      ...new Set([...fromJson<string[]>(target!.tags, []), ...fromJson<string[]>(source.tags, [])]),
+    ].slice(0, 30);
     await trx
       .updateTable('tickets')
       .set({
@@ -669,7 +919,9 @@ export async function mergeTickets(ctx: HelpdeskCtx, id: number, targetId: numbe
       .where('id', '=', targetId)
       .execute();
     await history(trx, t, id, ctx.actorUserId, 'merged_into', 'mergedIntoTicketId', null, targetId);
-    await history(trx, t, targetId, ctx.actorUserId, 'merged_from', null, undefined, { ticketId: id });
+    await history(trx, t, targetId, ctx.actorUserId, 'merged_from', null, undefined, {
+      ticketId: id,
+    });
     return { source: await getTicket(trx, t, id), target: await getTicket(trx, t, targetId) };
   });
   publish(ctx, 'ticket.merged', { sourceTicketId: id, targetTicketId: targetId });
@@ -694,7 +946,8 @@ export async function bulkChange(ctx: HelpdeskCtx, body: BulkBody): Promise<Tick
     body.ticketIds.forEach((id, i) => {
       const row = byId.get(id);
       if (!row) errors.add(`ticketIds.${i}`, 'is not a ticket of this tenant');
-      else if (row.status === 'closed' && body.action === 'assign') errors.add(`ticketIds.${i}`, 'is closed');
+      else if (row.status === 'closed' && body.action === 'assign')
+        errors.add(`ticketIds.${i}`, 'is closed');
     });
     if (body.action === 'assign') {
       if (body.assigneeUserId === undefined) errors.add('assigneeUserId', 'is required to assign');
@@ -707,8 +960,22 @@ export async function bulkChange(ctx: HelpdeskCtx, body: BulkBody): Promise<Tick
       if (body.action === 'assign') {
         const to = body.assigneeUserId ?? null;
         if (num(row.assigneeUserId) === to) continue;
-        await trx.updateTable('tickets').set({ assigneeUserId: to, version: sql<number>`version + 1` }).where('tenantId', '=', ctx.tenantId).where('id', '=', id).execute();
-        await history(trx, ctx.tenantId, id, ctx.actorUserId, 'changed', 'assigneeUserId', num(row.assigneeUserId), to);
+        await trx
+          .updateTable('tickets')
+          .set({ assigneeUserId: to, version: sql<number>`version + 1` })
+          .where('tenantId', '=', ctx.tenantId)
+          .where('id', '=', id)
+          .execute();
+        await history(
+          trx,
+          ctx.tenantId,
+          id,
+          ctx.actorUserId,
+          'changed',
+          'assigneeUserId',
+          num(row.assigneeUserId),
+          to,
+        );
       } else {
         if (row.status === 'closed') continue;
         await trx
@@ -717,10 +984,25 @@ export async function bulkChange(ctx: HelpdeskCtx, body: BulkBody): Promise<Tick
           .where('tenantId', '=', ctx.tenantId)
           .where('id', '=', id)
           .execute();
-        await history(trx, ctx.tenantId, id, ctx.actorUserId, 'changed', 'status', row.status, 'closed');
+        await history(
+          trx,
+          ctx.tenantId,
+          id,
+          ctx.actorUserId,
+          'changed',
+          'status',
+          row.status,
+          'closed',
+        );
       }
     }
-    const after = await trx.selectFrom('tickets').selectAll().where('tenantId', '=', ctx.tenantId).where('id', 'in', body.ticketIds).orderBy('id').execute();
+    const after = await trx
+      .selectFrom('tickets')
+      .selectAll()
+      .where('tenantId', '=', ctx.tenantId)
+      .where('id', 'in', body.ticketIds)
+      .orderBy('id')
+      .execute();
     return after.map((r) => toTicket(r, now));
   });
   for (const t of tickets) publish(ctx, 'ticket.updated', t);
