@@ -97,6 +97,12 @@ describe('helpdesk SLA', () => {
     });
     expect(refused.statusCode).toBe(400);
     expect(refused.json().error.details[0].field).toBe('businessHoursId');
+    // The schedule cannot go while a policy counts on it.
+    const del = await admin('DELETE', `/hours/${ny.id}`, undefined, {
+      'if-match': `"v${ny.version}"`,
+    });
+    expect(del.statusCode).toBe(409);
+    expect(del.json().error.code).toBe('IN_USE');
     // One policy per priority; only the tenant admin sets them.
     expect(
       (
