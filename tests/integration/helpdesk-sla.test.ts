@@ -178,8 +178,13 @@ describe('helpdesk SLA', () => {
             first_response_due_at = ${new Date(Date.now() - 3_600_000)},
             resolution_due_at = ${new Date(Date.now() - 60_000)}
           WHERE id = ${id}`.execute(db);
+    // Solved on the phone, never replied to in writing, before either target fell due.
+    const solved = ok(await staff('POST', '/tickets', { subject: 'Sorted by phone' }), 201);
     await shift(late.id);
     await shift(answered.id);
+    await shift(solved.id);
+    await sql`UPDATE tickets SET status = 'solved', solved_at = ${new Date(Date.now() - 8 * 3_600_000)}
+      WHERE id = ${solved.id}`.execute(db);
     await db
       .updateTable('tickets')
       .set({ firstRespondedAt: new Date(Date.now() - 2 * 3_600_000) })
@@ -189,7 +194,7 @@ describe('helpdesk SLA', () => {
     const second = await buildTestApp(manual());
     const ours = (r: { marked: Array<{ ticketId: number; target: string }> }) =>
       r.marked
-        .filter((m) => m.ticketId === late.id || m.ticketId === answered.id)
+        .filter((m) => [late.id, answered.id, solved.id].includes(m.ticketId))
         .map((m) => `${m.ticketId}:${m.target}`);
     const [one, two] = await Promise.all([
       app.helpdesk.runBreachCheck(),

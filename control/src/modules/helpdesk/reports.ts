@@ -46,8 +46,7 @@ function metrics(rows: Row[], from: Date, to: Date) {
       !r.firstResponseBreachedAt &&
       !r.resolutionBreachedAt &&
       (!r.resolutionDueAt || r.solvedAt! <= r.resolutionDueAt) &&
-      (!r.firstResponseDueAt ||
-        (r.firstRespondedAt !== null && r.firstRespondedAt <= r.firstResponseDueAt)),
+      (!r.firstResponseDueAt || (r.firstRespondedAt ?? r.solvedAt)! <= r.firstResponseDueAt),
   );
   return {
     created: created.length,

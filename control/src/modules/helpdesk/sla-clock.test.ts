@@ -100,6 +100,8 @@ describe('slaState', () => {
   it('counts a met target as met, and a late answer as breached', () => {
     const answered = { ...base, firstRespondedAt: at('2026-01-07T10:40:00Z') };
     expect(slaState(answered, at('2026-01-07T12:00:00Z'))).toBe('ok');
+    const solvedSilently = { ...base, solvedAt: at('2026-01-07T10:30:00Z') };
+    expect(slaState(solvedSilently, at('2026-01-07T19:00:00Z'))).toBe('ok');
     const late = { ...base, firstRespondedAt: at('2026-01-07T11:10:00Z') };
     expect(slaState(late, at('2026-01-07T11:20:00Z'))).toBe('breached');
   });

@@ -72,7 +72,8 @@ export function slaState(t: SlaClock, now: Date | number): SlaState {
   if (!t.firstResponseDueAt && !t.resolutionDueAt) return 'none';
   if (t.firstResponseBreachedAt || t.resolutionBreachedAt) return 'breached';
   const targets: Array<[Date | null, Date | null]> = [
-    [t.firstResponseDueAt, t.firstRespondedAt],
+    // Solving a ticket without a reply meets its first response too.
+    [t.firstResponseDueAt, t.firstRespondedAt ?? t.solvedAt],
     [t.resolutionDueAt, t.solvedAt],
   ];
   let risk = false;

@@ -231,28 +231,32 @@ const TARGETS: Record<
   Target,
   {
     due: 'firstResponseDueAt' | 'resolutionDueAt';
-    met: 'firstRespondedAt' | 'solvedAt';
     mark: 'firstResponseBreachedAt' | 'resolutionBreachedAt';
   }
 > = {
   first_response: {
     due: 'firstResponseDueAt',
-    met: 'firstRespondedAt',
     mark: 'firstResponseBreachedAt',
   },
-  resolution: { due: 'resolutionDueAt', met: 'solvedAt', mark: 'resolutionBreachedAt' },
+  resolution: { due: 'resolutionDueAt', mark: 'resolutionBreachedAt' },
 };
 
 /** A target is missed when it is past due and was not met in time, and not yet marked. */
 function missed(target: Target, now: Date) {
   const t = TARGETS[target];
-  return (eb: ExpressionBuilder<Database, 'tickets'>) =>
-    eb.and([
+  return (eb: ExpressionBuilder<Database, 'tickets'>) => {
+    const met =
+      target === 'first_response'
+        ? eb.fn.coalesce('firstRespondedAt', 'solvedAt')
+        : eb.ref('solvedAt');
+    return eb.and([
       eb(t.mark, 'is', null),
       eb(t.due, 'is not', null),
       eb(t.due, '<', now),
-      eb.or([eb(t.met, 'is', null), eb(t.met, '>', eb.ref(t.due))]),
+      // First response is met by a reply, or by solving the ticket without one.
+      eb.or([eb(met, 'is', null), eb(met, '>', eb.ref(t.due))]),
     ]);
+  };
 }
 
 export interface BreachRun {

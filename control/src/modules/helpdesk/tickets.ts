@@ -108,13 +108,18 @@ export async function getTicket(db: Executor, tenantId: number, id: number): Pro
 
 /** SQL for the SLA states, saying what `slaState` says, over the stored columns. */
 function slaCondition(state: TicketFilters['slaState'], now: Date) {
-  const late = (due: string, met: string) =>
-    sql`(tickets.${sql.raw(due)} IS NOT NULL AND (tickets.${sql.raw(met)} > tickets.${sql.raw(due)} OR (tickets.${sql.raw(met)} IS NULL AND tickets.${sql.raw(due)} < ${now})))`;
-  const breached = sql`(tickets.first_response_breached_at IS NOT NULL OR tickets.resolution_breached_at IS NOT NULL OR ${late('first_response_due_at', 'first_responded_at')} OR ${late('resolution_due_at', 'solved_at')})`;
+  // First response counts as met by a solve too: a ticket solved without a reply is done.
+  const FR_MET = sql`COALESCE(tickets.first_responded_at, tickets.solved_at)`;
+  const RES_MET = sql`tickets.solved_at`;
+  const FR_DUE = sql`tickets.first_response_due_at`;
+  const RES_DUE = sql`tickets.resolution_due_at`;
+  const late = (due: typeof FR_DUE, met: typeof FR_MET) =>
+    sql`(${due} IS NOT NULL AND (${met} > ${due} OR (${met} IS NULL AND ${due} < ${now})))`;
+  const breached = sql`(tickets.first_response_breached_at IS NOT NULL OR tickets.resolution_breached_at IS NOT NULL OR ${late(FR_DUE, FR_MET)} OR ${late(RES_DUE, RES_MET)})`;
   const none = sql`(tickets.first_response_due_at IS NULL AND tickets.resolution_due_at IS NULL)`;
-  const near = (due: string, met: string) =>
-    sql`(tickets.${sql.raw(due)} IS NOT NULL AND tickets.${sql.raw(met)} IS NULL AND TIMESTAMPDIFF(SECOND, ${now}, tickets.${sql.raw(due)}) <= TIMESTAMPDIFF(SECOND, tickets.created_at, tickets.${sql.raw(due)}) * ${AT_RISK_SHARE})`;
-  const atRisk = sql`(${near('first_response_due_at', 'first_responded_at')} OR ${near('resolution_due_at', 'solved_at')})`;
+  const near = (due: typeof FR_DUE, met: typeof FR_MET) =>
+    sql`(${due} IS NOT NULL AND ${met} IS NULL AND TIMESTAMPDIFF(SECOND, ${now}, ${due}) <= TIMESTAMPDIFF(SECOND, tickets.created_at, ${due}) * ${AT_RISK_SHARE})`;
+  const atRisk = sql`(${near(FR_DUE, FR_MET)} OR ${near(RES_DUE, RES_MET)})`;
   switch (state) {
     case 'none':
       return none;
