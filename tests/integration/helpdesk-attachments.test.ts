@@ -183,6 +183,10 @@ describe('helpdesk attachments', () => {
         .where('ticketId', '=', ticketId)
         .execute(),
     ).toHaveLength(before.rows);
+    // A closed ticket takes no more files.
+    const closed = ok(await staff('POST', '/tickets', { subject: 'Done', status: 'closed' }), 201);
+    expect((await upload(staff, closed.id, 'late.png', pngBytes(100))).statusCode).toBe(409);
+    expect(await files()).toEqual(before.files);
     // Agents may not upload; a request without a file is refused naming the field.
     expect((await upload(agent, ticketId, 'd.png', pngBytes(100))).statusCode).toBe(403);
     const empty = await staff('POST', `/tickets/${ticketId}/attachments`, { file: 'x' });

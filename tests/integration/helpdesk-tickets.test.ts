@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase } from '../../control/src/db/database.ts';
 import { buildTestApp, testConfig } from '../support/app.ts';
 import { createTenant, createUser, tokenFor, type TestUser } from '../support/fixtures.ts';
+import { systemCtx } from '../../control/src/modules/helpdesk/context.ts';
+import { ticketFromOfflineForm } from '../../control/src/modules/helpdesk/tickets.ts';
 import { apiAs, insertCall, type Api } from '../support/helpdesk.ts';
 
 type App = Awaited<ReturnType<typeof buildTestApp>>;
@@ -582,6 +584,15 @@ describe('helpdesk: contacts and tickets', () => {
         lastName: 'Offline',
         emails: ['olive@example.test'],
       });
+      // The widget's public form calls the same function with no user behind it.
+      const widget = await ticketFromOfflineForm(systemCtx(app, tenantId), {
+        name: 'Wanda Widget',
+        phone: '+442079460780',
+        message: 'Left on the website',
+      });
+      expect(widget).toMatchObject({ createdByUserId: null, source: null });
+      const made = ok(await hd('GET', `/tickets/${widget.id}/history`), 200).items[0];
+      expect(made).toMatchObject({ action: 'created', actorUserId: null });
     });
   });
 

@@ -155,6 +155,9 @@ export async function storeAttachment(
         .execute();
       const ticket = await findTicketRow(trx, ctx.tenantId, ticketId, { forUpdate: true });
       if (!ticket) throw ticketNotFound(ticketId);
+      if (ticket.status === 'closed') {
+        throw new AppError('TICKET_CLOSED', `Ticket ${ticketId} is closed`, 409);
+      }
       const used = await trx
         .selectFrom('ticketAttachments')
         .select(sql<string>`coalesce(sum(size_bytes), 0)`.as('used'))

@@ -28,6 +28,21 @@ export function helpdeskCtx(app: FastifyInstance, request: FastifyRequest): Help
   };
 }
 
+/**
+ * The system acting for a tenant, with no user: for code outside a staff request, such as the
+ * widget's public offline form (`ticketFromOfflineForm(systemCtx(app, tenantId), form)`).
+ */
+export function systemCtx(app: FastifyInstance, tenantId: number): HelpdeskCtx {
+  return {
+    db: app.db,
+    tenantId,
+    actorUserId: null,
+    role: null,
+    hub: app.realtime,
+    request: undefined,
+  };
+}
+
 /** Staff who work tickets: every change, every reply. */
 export const WORK_ROLES: readonly Role[] = ['tenant_admin', 'supervisor', 'helpdesk'];
 /** Who may read tickets and contacts (agents too: screen-pop and their calls' tickets). */

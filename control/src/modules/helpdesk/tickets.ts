@@ -193,13 +193,8 @@ export async function listTickets(
   const page = await paginate(
     q,
     query,
-    {
-      updatedAt: 'updatedAt',
-      createdAt: 'createdAt',
-      id: 'id',
-      priority: 'priority',
-      resolutionDueAt: 'resolutionDueAt',
-    },
+    // Keyset pagination needs non-null sort columns: due times (nullable) are filters, not sorts.
+    { updatedAt: 'updatedAt', createdAt: 'createdAt', id: 'id' },
     'tickets',
   );
   return { items: page.items.map((r) => toTicket(r, now)), nextCursor: page.nextCursor };
