@@ -31,6 +31,17 @@ import * as m0090 from './0090_add_queue_callback_settings.ts';
 import * as m0091 from './0091_create_callbacks.ts';
 import * as m0092 from './0092_add_tenant_dial_rules.ts';
 import * as m0150 from './0150_create_security_blocks.ts';
+import * as m0200 from './0200_create_contacts.ts';
+import * as m0201 from './0201_create_contact_phones.ts';
+import * as m0202 from './0202_create_contact_emails.ts';
+import * as m0203 from './0203_create_sla_policies.ts';
+import * as m0204 from './0204_create_ticket_fields.ts';
+import * as m0205 from './0205_create_tickets.ts';
+import * as m0206 from './0206_create_ticket_messages.ts';
+import * as m0207 from './0207_create_ticket_history.ts';
+import * as m0208 from './0208_create_ticket_links.ts';
+import * as m0209 from './0209_create_ticket_attachments.ts';
+import * as m0210 from './0210_create_ticket_views.ts';
 import * as m0300 from './0300_create_widgets.ts';
 import * as m0301 from './0301_create_widget_call_tickets.ts';
 import * as m0302 from './0302_create_rate_limit_hits.ts';
@@ -69,6 +80,17 @@ export const migrations: Record<string, Migration> = {
   '0091_create_callbacks': m0091,
   '0092_add_tenant_dial_rules': m0092,
   '0150_create_security_blocks': m0150,
+  '0200_create_contacts': m0200,
+  '0201_create_contact_phones': m0201,
+  '0202_create_contact_emails': m0202,
+  '0203_create_sla_policies': m0203,
+  '0204_create_ticket_fields': m0204,
+  '0205_create_tickets': m0205,
+  '0206_create_ticket_messages': m0206,
+  '0207_create_ticket_history': m0207,
+  '0208_create_ticket_links': m0208,
+  '0209_create_ticket_attachments': m0209,
+  '0210_create_ticket_views': m0210,
   '0300_create_widgets': m0300,
   '0301_create_widget_call_tickets': m0301,
   '0302_create_rate_limit_hits': m0302,

@@ -26,6 +26,7 @@ import voicemailPlugin from './modules/voicemail/plugin.ts';
 import endpointsPlugin from './modules/endpoints/plugin.ts';
 import widgetsPlugin from './modules/widgets/plugin.ts';
 import chatPlugin from './modules/chat/plugin.ts';
+import helpdeskPlugin from './modules/helpdesk/plugin.ts';
 import realtimePlugin from './plugins/realtime.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { apiRoutes } from './modules/index.ts';
@@ -93,6 +94,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   await app.register(endpointsPlugin);
   await app.register(widgetsPlugin);
   await app.register(chatPlugin);
+  await app.register(helpdeskPlugin);
   await app.register(healthRoutes);
   await app.register(apiRoutes, { prefix: '/api/v1' });
 

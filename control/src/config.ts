@@ -59,6 +59,8 @@ export interface Config {
   loginRateLimitPerMinute: number;
   /** The website widget: what a visitor's browser is told, and how much it may ask. */
   widget: WidgetConfig;
+  /** Tickets: attachment storage and the SLA breach job. */
+  helpdesk: HelpdeskConfig;
 }
 
 export interface WidgetConfig {
@@ -80,6 +82,17 @@ export interface WidgetConfig {
   callsPerIpPerWindow: number;
   callsPerWidgetPerWindow: number;
   rateWindowSeconds: number;
+}
+
+export interface HelpdeskConfig {
+  /** Folder holding ticket attachments (one subfolder per tenant); never inside the database. */
+  attachmentsDir: string;
+  /** Largest file one upload may carry. */
+  attachmentMaxBytes: number;
+  /** All of a tenant's attachments together. */
+  tenantQuotaBytes: number;
+  /** How often the SLA breach job runs; 0 = never (a test runs it by hand). */
+  slaCheckSeconds: number;
 }
 
 export interface SecurityConfig {
@@ -240,6 +253,12 @@ export function loadConfig(env: Env = process.env): Config {
       callsPerIpPerWindow: int(env, 'WIDGET_CALLS_PER_IP', 10, 1, 1_000_000),
       callsPerWidgetPerWindow: int(env, 'WIDGET_CALLS_PER_WIDGET', 300, 1, 1_000_000),
       rateWindowSeconds: int(env, 'WIDGET_RATE_WINDOW_SECONDS', 60, 1, 86_400),
+    },
+    helpdesk: {
+      attachmentsDir: str(env, 'HELPDESK_ATTACHMENTS_DIR', '.calldock/attachments'),
+      attachmentMaxBytes: int(env, 'HELPDESK_ATTACHMENT_MAX_BYTES', 10 * 1024 * 1024, 1, 1024 ** 3),
+      tenantQuotaBytes: int(env, 'HELPDESK_TENANT_QUOTA_BYTES', 1024 ** 3, 1, 1024 ** 4),
+      slaCheckSeconds: int(env, 'HELPDESK_SLA_CHECK_SECONDS', 60, 0, 86_400),
     },
   };
 }

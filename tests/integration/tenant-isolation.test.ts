@@ -82,6 +82,9 @@ const PLAIN_FILTERS = new Set([
   'listened',
   'active',
   'handled',
+  'priority',
+  'slaState',
+  'sourceKind',
 ]);
 
 interface Route {
@@ -118,6 +121,12 @@ const B_FIELDS: Record<string, string[]> = {
   'POST /api/v1/ivr-menus': ['options.0.target.id', 'failoverTarget.id'],
   'POST /api/v1/endpoints/agents': ['userId'],
   'POST /api/v1/widgets': ['callQueueId', 'chatQueueId', 'businessHoursId'],
+  'POST /api/v1/tickets': ['requesterContactId', 'assigneeUserId', 'groupId'],
+  'POST /api/v1/tickets/from-call': ['callId'],
+  'POST /api/v1/tickets/from-voicemail': ['voicemailId'],
+  'POST /api/v1/tickets/from-chat': ['requesterContactId', 'assigneeUserId', 'groupId'],
+  'POST /api/v1/tickets/bulk': ['ticketIds.0', 'assigneeUserId'],
+  'POST /api/v1/sla-policies': ['businessHoursId'],
 };
 
 describe('tenant isolation: every route, with tenant A’s tokens, against tenant B', () => {
@@ -151,6 +160,13 @@ describe('tenant isolation: every route, with tenant A’s tokens, against tenan
     chat: Obj;
     callerNumber: string;
     carrierChannel: string;
+    contact: Obj & { email: string };
+    ticket: Obj;
+    callTicket: Obj;
+    attachment: Obj;
+    slaPolicy: Obj;
+    field: Obj;
+    view: Obj;
   };
   // Tenant A: the callers, and a few objects of their own for mixed requests.
   const A = {} as {
@@ -158,6 +174,7 @@ describe('tenant isolation: every route, with tenant A’s tokens, against tenan
     users: Record<TenantRole, TestUser>;
     queue: Obj;
     did: Obj;
+    ticket: Obj;
   };
 
   const api = async (
@@ -451,6 +468,64 @@ describe('tenant isolation: every route, with tenant A’s tokens, against tenan
       .insertInto('chatMessages')
       .values({ tenantId: B.tenantId, chatId: Number(B.chat.id), sender: 'visitor', body: `${marker} hello` })
       .execute();
+
+    // --- B's helpdesk: a contact (the caller), a custom field, an SLA policy, a ticket with a
+    // thread and an attachment, a ticket made from the live call's CDR, a saved view.
+    const email = `${marker.toLowerCase()}-contact@example.test`;
+    const contact = await api(t, 'POST', '/contacts', {
+      firstName: `${marker} Carla`,
+      lastName: 'Caller',
+      company: `${marker} Co`,
+      phones: [{ number: B.callerNumber }],
+      emails: [email],
+    });
+    B.contact = { ...obj('B', contact), email };
+    ok(contact, 201);
+    const field = await api(t, 'POST', '/ticket-fields', { key: 'contract', label: `${marker} Contract`, type: 'text' });
+    B.field = obj('B', field);
+    ok(field, 201);
+    // Urgent only, and a year long: B's tickets never fall due while the walk runs.
+    const policy = await api(t, 'POST', '/sla-policies', {
+      priority: 'urgent',
+      firstResponseMinutes: 525_600,
+      resolutionMinutes: 525_600,
+      businessHoursId: B.hours.id,
+    });
+    B.slaPolicy = obj('B', policy);
+    ok(policy, 201);
+    const ticket = await api(t, 'POST', '/tickets', {
+      subject: `${marker} Broken`,
+      requesterContactId: B.contact.id,
+      assigneeUserId: B.agent.id,
+      groupId: B.queue.id,
+      tags: [marker],
+      customFields: { contract: marker },
+      message: { kind: 'public', body: `${marker} it broke` },
+    });
+    ok(ticket, 201);
+    const file = Buffer.concat([Buffer.from(`${marker} attached text\n`)]);
+    const boundary = `----walker${marker}`;
+    const upload = await app.inject({
+      method: 'POST',
+      url: `/api/v1/tickets/${ticket.json().id}/attachments`,
+      headers: { ...bearer(t), 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload: Buffer.concat([
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${marker}.txt"\r\nContent-Type: text/plain\r\n\r\n`),
+        file,
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]),
+    });
+    B.attachment = { owner: 'B', id: ok(upload, 201).id };
+    B.ticket = obj('B', await api(t, 'GET', `/tickets/${ticket.json().id}`));
+    const callTicket = await api(t, 'POST', '/tickets/from-call', { callId: B.cdr.id, note: marker });
+    B.callTicket = obj('B', callTicket);
+    ok(callTicket, 201);
+    const view = await api(t, 'POST', '/ticket-views', { name: `${marker} Mine`, filters: { tag: marker } });
+    B.view = obj('B', view);
+    ok(view, 201);
+    const aTicket = await api(aAdmin, 'POST', '/tickets', { subject: 'Walker ticket' });
+    A.ticket = obj('A', aTicket);
+    ok(aTicket, 201);
   });
 
   afterAll(async () => {
@@ -574,6 +649,13 @@ describe('tenant isolation: every route, with tenant A’s tokens, against tenan
       'security:id': [{ owner: 'B', id: 1 }],
       'widgets:id': [B.widget],
       'chats:id': [B.chat],
+      'contacts:id': [B.contact],
+      // A's own ticket with B's attachment: the attachment must be looked up in A too.
+      'tickets:id': [B.ticket, A.ticket],
+      'tickets:attachmentId': [B.attachment],
+      'sla-policies:id': [B.slaPolicy],
+      'ticket-fields:id': [B.field],
+      'ticket-views:id': [B.view],
     };
     const found = table[key];
     if (!found) throw new Error(`${route.method} ${route.url}: no object of B for :${param}`);
@@ -651,6 +733,44 @@ describe('tenant isolation: every route, with tenant A’s tokens, against tenan
       'POST /api/v1/chats/:id/read': () => ({ upTo: 999_999 }),
       'POST /api/v1/chats/:id/transfer': () => ({ userId: B.agent.id }),
       'PUT /api/v1/chat-settings': () => ({ maxChatsPerAgent: 2 }),
+      'POST /api/v1/contacts': () => ({ firstName: 'Walker', phones: [{ number: '+442079460000' }] }),
+      'PATCH /api/v1/contacts/:id': () => ({ company: 'Taken over', phones: [] }),
+      'POST /api/v1/contacts/import': () => ({ csv: 'first_name,phones\nWalker,+442079460001\n' }),
+      'POST /api/v1/tickets': () => ({
+        subject: 'Walker',
+        requesterContactId: B.contact.id,
+        assigneeUserId: B.agent.id,
+        groupId: B.queue.id,
+      }),
+      'PATCH /api/v1/tickets/:id': () => ({ subject: 'Taken over', status: 'closed' }),
+      'POST /api/v1/tickets/from-call': () => ({ callId: B.cdr.id }),
+      'POST /api/v1/tickets/from-voicemail': () => ({ voicemailId: B.voicemail.id }),
+      'POST /api/v1/tickets/from-chat': () => ({
+        chatId: `walker-${fresh}`,
+        transcript: [{ from: 'visitor', text: 'hello' }],
+        requesterContactId: B.contact.id,
+        assigneeUserId: B.agent.id,
+        groupId: B.queue.id,
+      }),
+      'POST /api/v1/tickets/from-offline-form': () => ({ name: 'Walker Visitor', message: 'hello' }),
+      'POST /api/v1/tickets/bulk': () => ({
+        ticketIds: [B.ticket.id],
+        action: 'assign',
+        assigneeUserId: B.agent.id,
+      }),
+      'POST /api/v1/tickets/:id/messages': () => ({ kind: 'public', body: 'Taken over' }),
+      'POST /api/v1/tickets/:id/merge': () => ({ targetTicketId: A.ticket.id }),
+      'POST /api/v1/sla-policies': () => ({
+        priority: 'low',
+        firstResponseMinutes: 5,
+        resolutionMinutes: 10,
+        businessHoursId: B.hours.id,
+      }),
+      'PATCH /api/v1/sla-policies/:id': () => ({ firstResponseMinutes: 1 }),
+      'POST /api/v1/ticket-fields': () => ({ key: `walker_${fresh}`, label: 'Walker', type: 'text' }),
+      'PATCH /api/v1/ticket-fields/:id': () => ({ label: 'Taken over', required: true }),
+      'POST /api/v1/ticket-views': () => ({ name: `Walker ${fresh}`, filters: { status: 'open' } }),
+      'PATCH /api/v1/ticket-views/:id': () => ({ name: 'Taken over' }),
     };
     const make = bodies[`${route.method} ${route.url}`];
     if (route.hasBody && !make)
@@ -678,6 +798,14 @@ describe('tenant isolation: every route, with tenant A’s tokens, against tenan
       ip: '192.0.2.1',
       widgetId: B.widget.id,
       assignedUserId: B.agent.id,
+      contactId: B.contact.id,
+      assigneeUserId: B.agent.id,
+      groupId: B.queue.id,
+      tag: marker,
+      sourceId: String(B.cdr.id),
+      viewId: B.view.id,
+      phone: B.callerNumber,
+      email: B.contact.email,
     };
     if (values[name] === undefined) {
       throw new Error(`${route.method} ${route.url}: no value of B for the filter ${name}`);
@@ -875,6 +1003,22 @@ describe('tenant isolation: every route, with tenant A’s tokens, against tenan
       },
       ['businessHoursId', 'trunkId', 'afterHoursTarget.id'],
       A.did.etag,
+    );
+
+    const tk = `/tickets/${A.ticket.id}`;
+    await mixed(
+      'PATCH',
+      tk,
+      { requesterContactId: B.contact.id, assigneeUserId: B.agent.id, groupId: B.queue.id },
+      ['requesterContactId', 'assigneeUserId', 'groupId'],
+      A.ticket.etag,
+    );
+    await mixed('POST', `${tk}/merge`, { targetTicketId: B.ticket.id }, ['targetTicketId']);
+    await mixed(
+      'POST',
+      `${tk}/messages`,
+      { kind: 'internal', body: 'Walker', attachmentIds: [B.attachment.id] },
+      ['attachmentIds.0'],
     );
 
     // (a), and every route was walked.

@@ -37,7 +37,9 @@ export function testConfig(overrides: Partial<Config> = {}, options: TestAppOpti
   // Only the app that owns the test PBX re-pushes endpoints on connect: others connecting
   // meanwhile would re-push an endpoint another test just deleted.
   const resyncEndpointsOnConnect = Boolean(options.telephony);
-  return { ...base, cdrOutboxFile, resyncEndpointsOnConnect, ...overrides };
+  // Attachments of test apps go to the temporary folder, never into the work tree.
+  const helpdesk = { ...base.helpdesk, attachmentsDir: path.join(tmpdir(), 'calldock-test-attachments') };
+  return { ...base, cdrOutboxFile, resyncEndpointsOnConnect, helpdesk, ...overrides };
 }
 
 export async function buildTestApp(overrides: Partial<Config> = {}, options: TestAppOptions = {}) {

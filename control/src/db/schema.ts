@@ -380,6 +380,21 @@ export interface WidgetTable {
   updatedAt: UpdatedAt;
 }
 
+export type TicketStatus = 'new' | 'open' | 'pending' | 'solved' | 'closed';
+export type TicketPriority = 'low' | 'normal' | 'high' | 'urgent';
+
+export interface ContactTable {
+  id: Id;
+  tenantId: number;
+  firstName: Generated<string>;
+  lastName: Generated<string>;
+  company: Generated<string>;
+  notes: string | null;
+  version: Version;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+}
+
 export interface WidgetCallTicketTable {
   id: Id;
   tenantId: number;
@@ -449,6 +464,134 @@ export interface ChatMessageTable {
   createdAt: CreatedAt;
 }
 
+export interface ContactPhoneTable {
+  id: Id;
+  tenantId: number;
+  contactId: number;
+  number: string;
+  label: Generated<string>;
+  position: Generated<number>;
+}
+
+export interface ContactEmailTable {
+  id: Id;
+  tenantId: number;
+  contactId: number;
+  email: string;
+  position: Generated<number>;
+}
+
+export interface SlaPolicyTable {
+  id: Id;
+  tenantId: number;
+  priority: TicketPriority;
+  firstResponseMinutes: number;
+  resolutionMinutes: number;
+  businessHoursId: number | null;
+  version: Version;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+}
+
+export interface TicketFieldTable {
+  id: Id;
+  tenantId: number;
+  fieldKey: string;
+  label: string;
+  type: 'text' | 'number' | 'boolean' | 'date' | 'select';
+  options: Json;
+  required: Generated<number>;
+  version: Version;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+}
+
+export interface TicketTable {
+  id: Id;
+  tenantId: number;
+  subject: string;
+  requesterContactId: number | null;
+  status: Generated<TicketStatus>;
+  priority: Generated<TicketPriority>;
+  assigneeUserId: number | null;
+  groupQueueId: number | null;
+  tags: Json;
+  customFields: Json;
+  sourceKind: string | null;
+  sourceId: string | null;
+  mergedIntoTicketId: number | null;
+  createdByUserId: number | null;
+  firstResponseDueAt: Date | null;
+  resolutionDueAt: Date | null;
+  firstRespondedAt: Date | null;
+  solvedAt: Date | null;
+  closedAt: Date | null;
+  firstResponseBreachedAt: Date | null;
+  resolutionBreachedAt: Date | null;
+  version: Version;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+}
+
+export interface TicketMessageTable {
+  id: Id;
+  tenantId: number;
+  ticketId: number;
+  kind: 'public' | 'internal';
+  channel: Generated<'web' | 'phone' | 'voicemail' | 'chat' | 'form'>;
+  authorUserId: number | null;
+  authorContactId: number | null;
+  body: string;
+  movedFromTicketId: number | null;
+  createdAt: CreatedAt;
+}
+
+export interface TicketHistoryTable {
+  id: Id;
+  tenantId: number;
+  ticketId: number;
+  actorUserId: number | null;
+  action: string;
+  field: string | null;
+  oldValue: Json | null;
+  newValue: Json | null;
+  createdAt: CreatedAt;
+}
+
+export interface TicketLinkTable {
+  id: Id;
+  tenantId: number;
+  ticketId: number;
+  kind: string;
+  sourceId: string;
+  createdAt: CreatedAt;
+}
+
+export interface TicketAttachmentTable {
+  id: Id;
+  tenantId: number;
+  ticketId: number;
+  messageId: number | null;
+  fileName: string;
+  contentType: string;
+  sizeBytes: number;
+  sha256: string;
+  storageKey: string;
+  uploadedByUserId: number | null;
+  createdAt: CreatedAt;
+}
+
+export interface TicketViewTable {
+  id: Id;
+  tenantId: number;
+  userId: number;
+  name: string;
+  filters: Json;
+  version: Version;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+}
+
 export interface Database {
   tenants: TenantTable;
   users: UserTable;
@@ -477,4 +620,15 @@ export interface Database {
   offlineMessages: OfflineMessageTable;
   chats: ChatTable;
   chatMessages: ChatMessageTable;
+  contacts: ContactTable;
+  contactPhones: ContactPhoneTable;
+  contactEmails: ContactEmailTable;
+  slaPolicies: SlaPolicyTable;
+  ticketFields: TicketFieldTable;
+  tickets: TicketTable;
+  ticketMessages: TicketMessageTable;
+  ticketHistory: TicketHistoryTable;
+  ticketLinks: TicketLinkTable;
+  ticketAttachments: TicketAttachmentTable;
+  ticketViews: TicketViewTable;
 }

@@ -10,6 +10,7 @@ import { callControlRoutes } from './calls/call-control-routes.ts';
 import { callbackRoutes } from './calls/callback-routes.ts';
 import { didRoutes } from './dids/routes.ts';
 import { endpointRoutes } from './endpoints/routes.ts';
+import { helpdeskRoutes } from './helpdesk/routes.ts';
 import { hoursRoutes } from './hours/routes.ts';
 import { inviteRoutes } from './invites/routes.ts';
 import { ivrRoutes } from './ivr/routes.ts';
@@ -42,4 +43,5 @@ export const apiRoutes: FastifyPluginAsync = async (app) => {
   await app.register(securityRoutes);
   await app.register(widgetRoutes);
   await app.register(chatRoutes);
+  await app.register(helpdeskRoutes);
 };

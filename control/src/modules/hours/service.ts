@@ -1,7 +1,7 @@
 import { audit } from '../../lib/audit.ts';
 import { versionConflict } from '../../lib/concurrency.ts';
 import { translateDbErrors } from '../../lib/db-errors.ts';
-import { createError } from '../../lib/errors.ts';
+import { AppError, createError } from '../../lib/errors.ts';
 import { FieldErrors } from '../../lib/field-errors.ts';
 import { fromJson, toJson } from '../../db/json.ts';
 import type { Page } from '../../lib/pagination.ts';
@@ -191,6 +191,22 @@ export async function deleteHours(ctx: Ctx, id: number, version: number): Promis
     // The foreign key would quietly set the DIDs' hours to NULL: refuse instead.
     const refs = await repo.didsUsingHours(trx, ctx.tenantId, id);
     if (refs.length > 0) throw inUse(`Business hours ${row.name}`, refs);
+    // SLA policies count their minutes on it: deleting it would quietly make them 24/7.
+    const policies = await trx
+      .selectFrom('slaPolicies')
+      .select(['id', 'priority'])
+      .where('tenantId', '=', ctx.tenantId)
+      .where('businessHoursId', '=', id)
+      .forUpdate()
+      .execute();
+    if (policies.length > 0) {
+      throw new AppError(
+        'IN_USE',
+        `Business hours ${row.name} is the schedule of the SLA policies for ${policies.map((p) => p.priority).join(', ')}`,
+        409,
+        { referencedBy: policies.map((p) => ({ type: 'sla_policy', id: Number(p.id), name: p.priority, field: 'businessHoursId' })) },
+      );
+    }
     const before = await load(trx, ctx.tenantId, id);
     await repo.deleteHours(trx, ctx.tenantId, id);
     await audit(trx, ctx.request, {
