@@ -21,6 +21,7 @@ import net from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureChromium, ensureConsoleBuilt } from './console-build.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PROVISION = path.join(ROOT, 'asterisk/provision.sh');
@@ -155,8 +156,17 @@ async function waitReady(url, child, timeoutMs = 30_000) {
   return last;
 }
 
+function buildConsole() {
+  try {
+    ensureConsoleBuilt({ log: say });
+  } catch (err) {
+    fail(err.message);
+  }
+}
+
 async function start() {
   ensureDependencies();
+  buildConsole();
   const env = stackEnv();
   await ensureMysql(env.DATABASE_URL);
   provision(['start', env.CALLDOCK_INSTANCE, 'main'], env);
@@ -231,6 +241,16 @@ async function test(extraArgs) {
   say('type-checking…');
   if (run(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'control', '--noEmit']) !== 0) {
     fail('type errors; see above');
+  }
+  if (run(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'console', '--noEmit']) !== 0) {
+    fail('type errors in the console; see above');
+  }
+  // The browser tests need the built console and a Chromium.
+  buildConsole();
+  try {
+    ensureChromium({ log: say });
+  } catch (err) {
+    fail(err.message);
   }
   say('linting…');
   if (run(path.join(ROOT, 'node_modules/.bin/eslint'), ['.']) !== 0) fail('lint errors; see above');

@@ -65,6 +65,9 @@ const PLAIN_FILTERS = new Set([
   'at',
   'listened',
   'active',
+  'disposition',
+  'format',
+  'serviceLevelSeconds',
 ]);
 
 interface Route {
@@ -563,6 +566,16 @@ describe('tenant isolation: every route, with tenant A’s tokens, against tenan
       'POST /api/v1/live-calls/:callId/monitor': () => ({ mode: 'listen', supervisorUserId: B.admin.id }),
       // A's users have no phone: refused before anything dials; B's DID must not ring.
       'POST /api/v1/calls/dial': () => ({ number: B.did.number }),
+      'PATCH /api/v1/calls/:id': () => ({ notes: 'Taken over', disposition: 'sale' }),
+      'POST /api/v1/live-calls/:callId/quality': () => ({
+        jitterMs: 1,
+        packetLossPct: 0,
+        rttMs: 10,
+        inboundBytes: 1,
+        outboundBytes: 1,
+        audioLevelIn: 0,
+        audioLevelOut: 0,
+      }),
     };
     const make = bodies[`${route.method} ${route.url}`];
     if (route.hasBody && !make)
@@ -588,6 +601,7 @@ describe('tenant isolation: every route, with tenant A’s tokens, against tenan
       boxUserId: B.agent.id,
       boxName: marker,
       ip: '192.0.2.1',
+      linkedid: String(B.liveCall.id),
     };
     if (values[name] === undefined) {
       throw new Error(`${route.method} ${route.url}: no value of B for the filter ${name}`);

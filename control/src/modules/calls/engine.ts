@@ -498,7 +498,15 @@ export class CallEngine extends EventEmitter {
         callerId: call.from,
         timeoutSeconds: config.ringTimeoutSeconds,
         originator: call.id,
-        variables: { CALLDOCK_CALL_ID: call.id, CALLDOCK_QUEUE: config.name },
+        variables: {
+          CALLDOCK_CALL_ID: call.id,
+          CALLDOCK_QUEUE: config.name,
+          // What the browser softphone shows while it rings: which call, queue and line, since when.
+          'PJSIP_HEADER(add,X-Calldock-Call-Id)': call.id,
+          'PJSIP_HEADER(add,X-Calldock-Queue)': config.name,
+          'PJSIP_HEADER(add,X-Calldock-Did)': call.to,
+          'PJSIP_HEADER(add,X-Calldock-Started)': new Date(call.startedAt).toISOString(),
+        },
       });
     } catch (err) {
       // The phone cannot be reached at all (not registered, unknown): the agent is not there.
