@@ -1,0 +1,319 @@
+/**
+ * The console end to end, in Debian's headless Chromium with fake media devices, against the
+ * real stack: the control plane listening on a port and serving the built console, the test
+ * PBX, and the carrier instance playing the PSTN.
+ *
+ * An admin creates the agent's browser phone, a queue with the agent in it and a DID to it, all
+ * in the UI; the agent logs in, the softphone registers, preflight passes and they go available;
+ * the carrier calls the DID; the call rings in the agent's browser and is answered; audio flows
+ * both ways (the agent's getStats() inbound bytes grow while the carrier plays 440 Hz, and the
+ * carrier hears the agent's 1000 Hz fake microphone); hold and unhold; hang-up; wrap-up with a
+ * disposition; the CDR explorer shows it. Screenshots of the main screens go to
+ * tests/artifacts/console/.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+// @ts-expect-error -- a plain .mjs script without types
+import { CONSOLE_DIST, ensureChromium, ensureConsoleBuilt } from '../../control/scripts/console-build.mjs';
+import { AriPeer } from '../support/ari-peer.ts';
+import { buildTestApp } from '../support/app.ts';
+import { callDid, ensureTestTrunk } from '../support/carrier.ts';
+import { createTenant, createUser, TEST_PASSWORD } from '../support/fixtures.ts';
+import { freshNumber } from '../support/routing-api.ts';
+import { Phones } from '../support/telephony-fixtures.ts';
+import { toneLevel } from '../support/tone.ts';
+import { rms } from '../support/wav.ts';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const ARTIFACTS = path.join(REPO, 'tests/artifacts/console');
+
+type App = Awaited<ReturnType<typeof buildTestApp>>;
+
+declare global {
+  interface Window {
+    /** The console's live softphone (console/src/softphone), exposed for tests. */
+    __calldockPhone?: {
+      stats(): Promise<{ inboundBytes: number; outboundBytes: number; audioLevelIn: number | null } | undefined>;
+    };
+  }
+}
+
+/** A 16-bit mono WAV of a sine: the agent's fake microphone says 1000 Hz. */
+function sineWav(file: string, hz: number, seconds = 10, rate = 48_000): void {
+  const n = seconds * rate;
+  const data = Buffer.alloc(n * 2);
+  for (let i = 0; i < n; i++) data.writeInt16LE(Math.round(0.4 * 32767 * Math.sin((2 * Math.PI * hz * i) / rate)), i * 2);
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0, 'ascii');
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVEfmt ', 8, 'ascii');
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate * 2, 28);
+  header.writeUInt16LE(2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36, 'ascii');
+  header.writeUInt32LE(data.length, 40);
+  writeFileSync(file, Buffer.concat([header, data]));
+}
+
+/** Polls until `probe` gives a value; fails naming what it waited for. */
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('console end to end (Chromium, real PBX and carrier)', () => {
+  const carrier = new AriPeer(inject('asteriskCarrier'), 'carrier');
+  const main = new AriPeer(inject('asteriskMain'), 'console-e2e');
+  const phones = new Phones(carrier);
+  let app: App;
+  let base: string;
+  let browser: Browser;
+  let adminPage: Page;
+  let agentPage: Page;
+  const admin = { email: '', name: 'E2E Admin' };
+  const agent = { email: '', name: 'E2E Agent' };
+  const queueName = `E2E Sales ${Date.now().toString(36)}`;
+  const did = freshNumber('+4420');
+  const caller = freshNumber('+44161', 7);
+  let carrierChannel: string | undefined;
+  const browserLog: string[] = [];
+
+  const shot = async (page: Page, name: string) => {
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true, timeout: 10_000 });
+  };
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const executablePath = ensureChromium() as string;
+    ensureConsoleBuilt();
+    app = await buildTestApp({ consoleDist: CONSOLE_DIST as string }, { telephony: true });
+    await app.ari.waitUntilConnected(15_000);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    if (!address || typeof address === 'string') throw new Error('no port');
+    base = `http://127.0.0.1:${address.port}`;
+    await carrier.connect();
+    await ensureTestTrunk(main);
+
+    const tenant = await createTenant(app.db, { name: 'E2E Company', maxAgents: 5 });
+    admin.email = (await createUser(app.db, tenant.id, 'tenant_admin', { displayName: admin.name })).email;
+    agent.email = (await createUser(app.db, tenant.id, 'agent', { displayName: agent.name, extension: '2001' })).email;
+
+    const media = mkdtempSync(path.join(tmpdir(), 'calldock-e2e-'));
+    const wav = path.join(media, 'agent-1000hz.wav');
+    sineWav(wav, 1000);
+    browser = await chromium.launch({
+      executablePath,
+      headless: false,
+      timeout: 30_000,
+      args: [
+        '--headless=new',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--autoplay-policy=no-user-gesture-required',
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream',
+        `--use-file-for-fake-audio-capture=${wav}`,
+      ],
+    });
+    const context = async () => {
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      await ctx.grantPermissions(['microphone'], { origin: base });
+      const page = await ctx.newPage();
+      page.setDefaultTimeout(20_000);
+      page.on('console', (m) => browserLog.push(`[${m.type()}] ${m.text()}`));
+      page.on('pageerror', (e) => browserLog.push(`[pageerror] ${e.message}`));
+      return page;
+    };
+    adminPage = await context();
+    agentPage = await context();
+  }, 180_000);
+
+  afterAll(async () => {
+    if (carrierChannel) await phones.hangup(carrierChannel).catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    carrier.close();
+    await app?.close();
+    if (browserLog.length) writeFileSync(path.join(ARTIFACTS, 'browser-console.log'), browserLog.join('\n'));
+  }, 60_000);
+
+  async function login(page: Page, email: string) {
+    await page.goto(base);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(TEST_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  }
+
+  it('serves the console at / with a fallback for its own paths, and the API beside it', async () => {
+    const root = await fetch(`${base}/`);
+    expect(root.status).toBe(200);
+    expect(await root.text()).toContain('<div id="root">');
+    const deep = await fetch(`${base}/admin/queues`);
+    expect(deep.status).toBe(200);
+    expect(deep.headers.get('content-type')).toContain('text/html');
+    const api = await fetch(`${base}/api/v1/nope`);
+    expect(api.status).toBe(404);
+    expect(((await api.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+    expect((await fetch(`${base}/manifest.webmanifest`)).status).toBe(200);
+  });
+
+  it('lets an admin set up a phone, a queue with the agent and a DID, in the UI', async () => {
+    await login(adminPage, admin.email);
+    await adminPage.getByRole('link', { name: 'Admin' }).click();
+    await shot(adminPage, '01-admin-queues');
+
+    await adminPage.getByRole('tab', { name: 'Endpoints & trunks' }).click();
+    const phoneForm = adminPage.getByRole('form', { name: 'Give a user a phone' });
+    await phoneForm.getByLabel('User').selectOption({ label: `${agent.name} (agent)` });
+    await phoneForm.getByLabel('Phone').selectOption('webrtc');
+    await phoneForm.getByRole('button', { name: 'Create endpoint' }).click();
+    await phoneForm.getByText('SIP secret (shown once)').waitFor();
+
+    // A field error from the API lands next to its input.
+    await adminPage.getByRole('tab', { name: 'Queues' }).click();
+    const queueForm = adminPage.getByRole('form', { name: 'Create a queue' });
+    await queueForm.getByLabel('Name').fill(queueName);
+    await queueForm.getByLabel('Ring each agent (s)').fill('1');
+    await queueForm.getByRole('button', { name: 'Create queue' }).click();
+    await expect.poll(() => queueForm.locator('.field-error').count(), { timeout: 10_000 }).toBe(1);
+    await queueForm.getByLabel('Ring each agent (s)').fill('20');
+    await queueForm.getByLabel('Wrap-up (s)').fill('5');
+    await queueForm.getByLabel('Strategy').selectOption('ring_all');
+    await queueForm.getByRole('button', { name: 'Create queue' }).click();
+    await adminPage.getByRole('button', { name: `Members of ${queueName}` }).click();
+    const members = adminPage.getByRole('region', { name: 'Queue members' });
+    const memberForm = members.getByRole('form', { name: 'Add a member' });
+    await memberForm.getByLabel('Agent').selectOption({ label: agent.name });
+    await memberForm.getByRole('button', { name: 'Add member' }).click();
+    await members.getByTestId('members').getByText(agent.name).waitFor();
+    await shot(adminPage, '02-admin-queue-created');
+
+    await adminPage.getByRole('tab', { name: 'Numbers (DIDs)' }).click();
+    const didForm = adminPage.getByRole('form', { name: 'Add a number' });
+    await didForm.getByLabel('Number (E.164)').fill(did);
+    await didForm.getByLabel('Route to').selectOption('queue');
+    await didForm.getByLabel(/^Target/).selectOption({ label: `Queue: ${queueName}` });
+    await didForm.getByRole('button', { name: 'Create DID' }).click();
+    await adminPage.getByRole('cell', { name: did }).waitFor();
+    await shot(adminPage, '03-admin-did-created');
+  }, 90_000);
+
+  it('registers the agent’s softphone, passes preflight and goes available', async () => {
+    await login(agentPage, agent.email);
+    await agentPage.getByTestId('phone-state').getByText('Registered').waitFor({ timeout: 30_000 });
+    const goAvailable = agentPage.getByRole('button', { name: 'Go available' });
+    await until('preflight to pass', () => goAvailable.isEnabled(), 30_000);
+    await goAvailable.click();
+    await agentPage.getByTestId('agent-state').getByText('available').waitFor();
+    await shot(agentPage, '04-agent-available');
+  }, 90_000);
+
+  it('rings in the browser, carries audio both ways, holds, unholds and hangs up', async () => {
+    carrierChannel = await callDid(carrier, did, { from: caller, name: 'E2E Caller' });
+    const incoming = agentPage.getByRole('alertdialog', { name: 'Incoming call' });
+    await incoming.waitFor({ timeout: 30_000 });
+    await expect.poll(() => incoming.getByTestId('caller').textContent()).toContain(caller.replace('+', ''));
+    await expect.poll(() => incoming.textContent()).toContain(queueName);
+    await shot(agentPage, '05-agent-incoming');
+    await incoming.getByRole('button', { name: 'Answer' }).click();
+    await agentPage.getByRole('region', { name: 'Call in progress' }).waitFor();
+    const live = await until('the call to be connected', () =>
+      app.calls.activeCalls().find((c) => c.to === did && c.status === 'connected'),
+    );
+
+    // Customer → agent: the carrier plays 440 Hz; the agent's inbound RTP grows, with sound.
+    const talking = await phones.talk(carrierChannel, 'tone:440');
+    const stats = () =>
+      agentPage.evaluate(async () => {
+        const s = await window.__calldockPhone?.stats();
+        return s ? { inboundBytes: s.inboundBytes, outboundBytes: s.outboundBytes, audioLevelIn: s.audioLevelIn } : null;
+      });
+    const first = await until('agent-side inbound audio', async () => {
+      const s = await stats();
+      return s && s.inboundBytes > 0 ? s : undefined;
+    });
+    const later = await until('agent-side inbound bytes to grow', async () => {
+      const s = await stats();
+      return s && s.inboundBytes > first.inboundBytes + 4_000 ? s : undefined;
+    });
+    expect(later.outboundBytes).toBeGreaterThan(0);
+    await until('the agent to hear sound', async () => ((await stats())?.audioLevelIn ?? 0) > 0.001 || undefined);
+
+    // Agent → customer: the carrier hears the agent's 1000 Hz microphone.
+    const heard = await phones.hear(carrierChannel, 2);
+    expect(rms(heard.samples)).toBeGreaterThan(0.01);
+    const agentTone = toneLevel(heard, 1000);
+    expect(agentTone).toBeGreaterThan(0.02);
+
+    // The supervisor's live view shows the call with its media figures.
+    await adminPage.getByRole('link', { name: 'Wallboard' }).click();
+    const row = adminPage.getByTestId('live-call').filter({ hasText: caller.replace('+', '') });
+    await row.waitFor({ timeout: 20_000 });
+    await expect.poll(() => row.textContent(), { timeout: 20_000 }).toContain('ok');
+    await shot(adminPage, '06-wallboard-live-call');
+    await shot(agentPage, '07-agent-in-call');
+
+    // Hold: the customer hears music instead of the agent; unhold brings the agent back.
+    await agentPage.getByRole('button', { name: 'Hold' }).click();
+    await agentPage.getByTestId('on-hold').waitFor();
+    expect(app.calls.getCall(live.tenantId, live.id)?.holdStartedAt).toBeDefined();
+    const held = await phones.hear(carrierChannel, 2);
+    expect(toneLevel(held, 1000)).toBeLessThan(agentTone / 3);
+    await shot(agentPage, '08-agent-on-hold');
+    await agentPage.getByRole('button', { name: 'Resume' }).click();
+    await agentPage.getByTestId('on-hold').waitFor({ state: 'detached' });
+    expect(app.calls.getCall(live.tenantId, live.id)?.holdStartedAt).toBeUndefined();
+    const back = await phones.hear(carrierChannel, 2);
+    expect(toneLevel(back, 1000)).toBeGreaterThan(agentTone / 3);
+
+    await talking.stop();
+    await agentPage.getByRole('button', { name: 'Hang up' }).click();
+    await phones.ended(carrierChannel, 15_000);
+    carrierChannel = undefined;
+    await agentPage.getByRole('region', { name: 'Call in progress' }).waitFor({ state: 'detached' });
+  }, 180_000);
+
+  it('saves the wrap-up disposition to the CDR, shown in the CDR explorer', async () => {
+    const wrap = agentPage.getByRole('region', { name: 'Wrap-up' });
+    await wrap.waitFor();
+    await wrap.getByLabel('Disposition').selectOption('sale');
+    await wrap.getByLabel('Notes').fill('Bought the e2e plan');
+    await shot(agentPage, '09-agent-wrap-up');
+    await wrap.getByRole('button', { name: 'Save wrap-up' }).click();
+    await wrap.waitFor({ state: 'detached', timeout: 20_000 });
+
+    await adminPage.getByRole('link', { name: 'Calls' }).click();
+    const row = adminPage.getByTestId('cdr-row').filter({ hasText: caller.replace('+', '') });
+    await row.first().waitFor({ timeout: 20_000 });
+    await expect.poll(() => row.first().getByTestId('cdr-disposition').textContent(), { timeout: 20_000 }).toBe('sale');
+    await expect.poll(() => row.first().textContent()).toContain('Bought the e2e plan');
+    await shot(adminPage, '10-cdr-explorer');
+    await adminPage.getByRole('link', { name: 'Reports' }).click();
+    await adminPage.getByRole('region', { name: 'Calls per hour' }).waitFor();
+    await shot(adminPage, '11-reports');
+  }, 60_000);
+});
