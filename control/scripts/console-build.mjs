@@ -50,6 +50,8 @@ export function ensureConsoleBuilt({ log = (line) => process.stdout.write(`calld
   const result = spawnSync(vite, ['build', '--config', path.join(CONSOLE, 'vite.config.ts'), '--logLevel', 'warn'], {
     cwd: ROOT,
     stdio: 'inherit',
+    // Under vitest NODE_ENV is "test": the console would be built with React's development code.
+    env: { ...process.env, NODE_ENV: 'production' },
   });
   if (result.status !== 0) throw new Error('the console build failed; see above');
   writeFileSync(marker, want);

@@ -139,17 +139,20 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
         `--use-file-for-fake-audio-capture=${wav}`,
       ],
     });
-    const context = async () => {
+    const context = async (who: string) => {
       const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       await ctx.grantPermissions(['microphone'], { origin: base });
       const page = await ctx.newPage();
       page.setDefaultTimeout(20_000);
-      page.on('console', (m) => browserLog.push(`[${m.type()}] ${m.text()}`));
-      page.on('pageerror', (e) => browserLog.push(`[pageerror] ${e.message}`));
+      page.on('console', (m) => browserLog.push(`${who} [${m.type()}] ${m.text()}`));
+      page.on('pageerror', (e) => browserLog.push(`${who} [pageerror] ${e.message}`));
+      page.on('response', (r) => {
+        if (r.status() >= 400) browserLog.push(`${who} [http] ${r.request().method()} ${r.url()} → ${r.status()}`);
+      });
       return page;
     };
-    adminPage = await context();
-    agentPage = await context();
+    adminPage = await context('admin');
+    agentPage = await context('agent');
   }, 180_000);
 
   afterAll(async () => {
@@ -304,7 +307,13 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     await wrap.getByLabel('Notes').fill('Bought the e2e plan');
     await shot(agentPage, '09-agent-wrap-up');
     await wrap.getByRole('button', { name: 'Save wrap-up' }).click();
-    await wrap.waitFor({ state: 'detached', timeout: 20_000 });
+    await wrap.waitFor({ state: 'detached', timeout: 20_000 }).catch(async (err: Error) => {
+      const outbox = await agentPage.evaluate(() => localStorage.getItem('calldock.outbox'));
+      const rows = await app.db.selectFrom('calls').selectAll().where('toNumber', '=', did).execute();
+      throw new Error(
+        `${err.message}\nwrap-up says: ${await wrap.textContent()}\noutbox: ${outbox}\nrows: ${JSON.stringify(rows)}`,
+      );
+    });
 
     await adminPage.getByRole('link', { name: 'Calls' }).click();
     const row = adminPage.getByTestId('cdr-row').filter({ hasText: caller.replace('+', '') });

@@ -91,22 +91,27 @@ class ApiClient {
 
   /** Trades the stored refresh token for a new session; one at a time, shared by all callers. */
   refresh(): Promise<Session | null> {
-    this.refreshing ??= (async () => {
-      const token = localStorage.getItem(REFRESH_KEY);
-      if (!token) return null;
-      try {
-        const session = await this.raw<Session>('POST', '/auth/refresh', { refreshToken: token }, false);
-        this.setSession(session);
-        return session;
-      } catch (err) {
-        // A refused token ends the session; a network failure keeps it for the next try.
-        if (err instanceof ApiError) this.setSession(null);
-        return null;
-      } finally {
-        this.refreshing = null;
-      }
-    })();
-    return this.refreshing;
+    if (this.refreshing) return this.refreshing;
+    const run = this.rotate();
+    this.refreshing = run;
+    void run.finally(() => {
+      if (this.refreshing === run) this.refreshing = null;
+    });
+    return run;
+  }
+
+  private async rotate(): Promise<Session | null> {
+    const token = localStorage.getItem(REFRESH_KEY);
+    if (!token) return null;
+    try {
+      const session = await this.raw<Session>('POST', '/auth/refresh', { refreshToken: token }, false);
+      this.setSession(session);
+      return session;
+    } catch (err) {
+      // A refused token ends the session; a network failure keeps it for the next try.
+      if (err instanceof ApiError) this.setSession(null);
+      return null;
+    }
   }
 
   async request<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {

@@ -25,6 +25,8 @@ const KEY = 'calldock.outbox';
 
 export class Outbox {
   private flushing: Promise<number> | null = null;
+  /** Why the last flush stopped, if it did. */
+  lastError: string | undefined;
 
   constructor(
     private readonly storage: OutboxStorage,
@@ -52,22 +54,31 @@ export class Outbox {
 
   /** Sends what is waiting, oldest first; stops at the first failure. Returns how many went. */
   flush(): Promise<number> {
-    this.flushing ??= (async () => {
-      let sent = 0;
-      try {
-        for (const entry of this.entries()) {
-          await this.send(entry);
-          // Remove by id: an entry added meanwhile for another call stays.
-          this.save(this.entries().filter((e) => e.id !== entry.id));
-          sent++;
-        }
-      } catch {
-        /* offline or refused for now: the rest waits for the next flush */
-      } finally {
-        this.flushing = null;
+    // One flush at a time; cleared when it settles (not inside it: a flush with nothing to do
+    // finishes before it could be stored, and would then be stored for ever).
+    if (this.flushing) return this.flushing;
+    const run = this.sendAll();
+    this.flushing = run;
+    void run.finally(() => {
+      if (this.flushing === run) this.flushing = null;
+    });
+    return run;
+  }
+
+  private async sendAll(): Promise<number> {
+    let sent = 0;
+    this.lastError = undefined;
+    try {
+      for (const entry of this.entries()) {
+        await this.send(entry);
+        // Remove by id: an entry added meanwhile for another call stays.
+        this.save(this.entries().filter((e) => e.id !== entry.id));
+        sent++;
       }
-      return sent;
-    })();
-    return this.flushing;
+    } catch (err) {
+      // Offline or refused for now: the rest waits for the next flush.
+      this.lastError = (err as Error).message;
+    }
+    return sent;
   }
 }

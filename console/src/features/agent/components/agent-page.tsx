@@ -438,7 +438,9 @@ function WrapUp({ callId, from, onDone }: { callId: string | null; from: string;
       if (!navigator.onLine) break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    setStatus('Kept on this device; it is sent once the server is reachable.');
+    setStatus(
+      `Kept on this device; it is sent once the server is reachable.${outbox.lastError ? ` (${outbox.lastError})` : ''}`,
+    );
   };
   return (
     <section className="card" aria-label="Wrap-up">
