@@ -12,6 +12,7 @@
  * tests/artifacts/console/.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -204,7 +205,7 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     await queueForm.getByRole('button', { name: 'Create queue' }).click();
     await expect.poll(() => queueForm.locator('.field-error').count(), { timeout: 10_000 }).toBe(1);
     await queueForm.getByLabel('Ring each agent (s)').fill('20');
-    await queueForm.getByLabel('Wrap-up (s)').fill('5');
+    await queueForm.getByLabel('Wrap-up (s)').fill('10');
     await queueForm.getByLabel('Strategy').selectOption('ring_all');
     await queueForm.getByRole('button', { name: 'Create queue' }).click();
     await adminPage.getByRole('button', { name: `Members of ${queueName}` }).click();
@@ -293,11 +294,31 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     const back = await phones.hear(carrierChannel, 2);
     expect(toneLevel(back, 1000)).toBeGreaterThan(agentTone / 3);
 
+    // Mute: the customer no longer hears the agent, until unmuted.
+    await agentPage.getByRole('button', { name: 'Mute' }).click();
+    await until('the agent to be muted', () => app.calls.getCall(live.tenantId, live.id)?.agentMuted || undefined);
+    const muted = await phones.hear(carrierChannel, 2);
+    expect(toneLevel(muted, 1000)).toBeLessThan(agentTone / 3);
+    await agentPage.getByRole('button', { name: 'Unmute' }).click();
+    await until('the agent to be unmuted', () => (app.calls.getCall(live.tenantId, live.id)?.agentMuted === false) || undefined);
+
+    // The keypad sends DTMF to the customer's side.
+    const channel = carrierChannel;
+    const dtmf = carrier.waitFor(
+      (e) => e.type === 'ChannelDtmfReceived' && (e.channel as { id: string }).id === channel && e.digit === '5',
+      15_000,
+      'the carrier to receive DTMF 5',
+    );
+    await agentPage.getByRole('group', { name: 'Keypad' }).getByRole('button', { name: '5', exact: true }).click();
+    await dtmf;
+
     await talking.stop();
     await agentPage.getByRole('button', { name: 'Hang up' }).click();
     await phones.ended(carrierChannel, 15_000);
     carrierChannel = undefined;
     await agentPage.getByRole('region', { name: 'Call in progress' }).waitFor({ state: 'detached' });
+    // The queue's wrap-up time counts down on the agent's screen.
+    await agentPage.getByTestId('wrapup-countdown').waitFor({ timeout: 10_000 });
   }, 180_000);
 
   it('saves the wrap-up disposition to the CDR, shown in the CDR explorer', async () => {
@@ -315,12 +336,31 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
       );
     });
 
+    // The agent's own history shows it too.
+    const history = agentPage.getByRole('region', { name: 'My calls' });
+    await expect.poll(() => history.textContent(), { timeout: 20_000 }).toContain('sale');
+
     await adminPage.getByRole('link', { name: 'Calls' }).click();
-    const row = adminPage.getByTestId('cdr-row').filter({ hasText: caller.replace('+', '') });
-    await row.first().waitFor({ timeout: 20_000 });
-    await expect.poll(() => row.first().getByTestId('cdr-disposition').textContent(), { timeout: 20_000 }).toBe('sale');
-    await expect.poll(() => row.first().textContent()).toContain('Bought the e2e plan');
+    const filters = adminPage.getByRole('form', { name: 'Filters' });
+    await filters.getByLabel('Text').fill(caller.slice(1));
+    await filters.getByLabel('Direction').selectOption('inbound');
+    await filters.getByRole('button', { name: 'Search' }).click();
+    const rows = adminPage.getByTestId('cdr-row');
+    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(1);
+    const row = rows.filter({ hasText: caller.replace('+', '') });
+    await expect.poll(() => row.getByTestId('cdr-disposition').textContent(), { timeout: 20_000 }).toBe('sale');
+    await expect.poll(() => row.textContent()).toContain('Bought the e2e plan');
     await shot(adminPage, '10-cdr-explorer');
+    // CSV export of the filtered set.
+    const [download] = await Promise.all([
+      adminPage.waitForEvent('download', { timeout: 20_000 }),
+      filters.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    const csv = await readFile((await download.path())!, 'utf8');
+    const lines = csv.trimEnd().split('\r\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain(caller);
+    expect(lines[1]).toContain('sale');
     await adminPage.getByRole('link', { name: 'Reports' }).click();
     await adminPage.getByRole('region', { name: 'Calls per hour' }).waitFor();
     await shot(adminPage, '11-reports');

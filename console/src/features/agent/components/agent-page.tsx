@@ -362,7 +362,7 @@ function InCall(props: {
           Hang up
         </button>
       </div>
-      <div className="keypad" aria-label="Keypad">
+      <div className="keypad" role="group" aria-label="Keypad">
         {['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'].map((d) => (
           <button key={d} className="secondary" onClick={() => void run('dtmf', { digits: d })}>
             {d}
