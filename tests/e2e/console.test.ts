@@ -23,7 +23,7 @@ import { CONSOLE_DIST, ensureChromium, ensureConsoleBuilt } from '../../control/
 import { AriPeer } from '../support/ari-peer.ts';
 import { buildTestApp } from '../support/app.ts';
 import { callDid, ensureTestTrunk } from '../support/carrier.ts';
-import { createTenant, createUser, TEST_PASSWORD } from '../support/fixtures.ts';
+import { bearer, createTenant, createUser, TEST_PASSWORD, tokenFor, type TestUser } from '../support/fixtures.ts';
 import { freshNumber } from '../support/routing-api.ts';
 import { Phones } from '../support/telephony-fixtures.ts';
 import { toneLevel } from '../support/tone.ts';
@@ -91,6 +91,9 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
   let agentPage: Page;
   const admin = { email: '', name: 'E2E Admin' };
   const agent = { email: '', name: 'E2E Agent' };
+  const agent2 = { email: '', name: 'E2E Second Agent', id: 0 };
+  let adminUser: TestUser;
+  let agent2Page: Page;
   const queueName = `E2E Sales ${Date.now().toString(36)}`;
   const did = freshNumber('+4420');
   const caller = freshNumber('+44161', 7);
@@ -115,8 +118,12 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     await ensureTestTrunk(main);
 
     const tenant = await createTenant(app.db, { name: 'E2E Company', maxAgents: 5 });
-    admin.email = (await createUser(app.db, tenant.id, 'tenant_admin', { displayName: admin.name })).email;
+    adminUser = await createUser(app.db, tenant.id, 'tenant_admin', { displayName: admin.name });
+    admin.email = adminUser.email;
     agent.email = (await createUser(app.db, tenant.id, 'agent', { displayName: agent.name, extension: '2001' })).email;
+    const second = await createUser(app.db, tenant.id, 'agent', { displayName: agent2.name, extension: '2002' });
+    agent2.email = second.email;
+    agent2.id = second.id;
 
     const media = mkdtempSync(path.join(tmpdir(), 'calldock-e2e-'));
     const wav = path.join(media, 'agent-1000hz.wav');
@@ -154,6 +161,7 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     };
     adminPage = await context('admin');
     agentPage = await context('agent');
+    agent2Page = await context('agent2');
   }, 180_000);
 
   afterAll(async () => {
@@ -365,4 +373,58 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     await adminPage.getByRole('region', { name: 'Calls per hour' }).waitFor();
     await shot(adminPage, '11-reports');
   }, 60_000);
+
+  it('rings every agent of a ring-all queue; when one answers, it leaves the other’s screen at once', async () => {
+    // The second agent gets a browser phone and joins the queue through the API (the UI for it
+    // was shown above).
+    const token = await tokenFor(app, adminUser);
+    const call = (method: string, url: string, payload: Record<string, unknown>) =>
+      app.inject({ method: method as 'POST', url: `/api/v1${url}`, headers: bearer(token), payload });
+    expect((await call('POST', '/endpoints/agents', { userId: agent2.id })).statusCode).toBe(201);
+    const queue = await app.db.selectFrom('queues').select('id').where('name', '=', queueName).executeTakeFirstOrThrow();
+    expect((await call('POST', `/queues/${queue.id}/members`, { userId: agent2.id })).statusCode).toBe(201);
+    await login(agent2Page, agent2.email);
+    await agent2Page.getByTestId('phone-state').getByText('Registered').waitFor({ timeout: 30_000 });
+    const goAvailable = agent2Page.getByRole('button', { name: 'Go available' });
+    await until('preflight to pass', () => goAvailable.isEnabled(), 30_000);
+    await goAvailable.click();
+    await agent2Page.getByTestId('agent-state').getByText('available').waitFor();
+    // The first agent is back from wrap-up.
+    await agentPage.getByTestId('agent-state').getByText('available').waitFor({ timeout: 30_000 });
+
+    carrierChannel = await callDid(carrier, did, { from: caller, name: 'E2E Caller' });
+    const ringing1 = agentPage.getByRole('alertdialog', { name: 'Incoming call' });
+    const ringing2 = agent2Page.getByRole('alertdialog', { name: 'Incoming call' });
+    await Promise.all([ringing1.waitFor({ timeout: 30_000 }), ringing2.waitFor({ timeout: 30_000 })]);
+    await shot(agent2Page, '12-ring-all-second-agent');
+    const answeredAt = Date.now();
+    await ringing2.getByRole('button', { name: 'Answer' }).click();
+    await ringing1.waitFor({ state: 'detached', timeout: 10_000 });
+    const goneAfterMs = Date.now() - answeredAt;
+    await agent2Page.getByRole('region', { name: 'Call in progress' }).waitFor();
+    expect(await agentPage.getByRole('region', { name: 'Call in progress' }).count()).toBe(0);
+    console.log(`ring-all: the call left the other agent's screen ${goneAfterMs} ms after the answer click`);
+    await agent2Page.getByRole('button', { name: 'Hang up' }).click();
+    await phones.ended(carrierChannel, 15_000);
+    carrierChannel = undefined;
+  }, 120_000);
+
+  it('says why the softphone failed: credentials refused, phone server unreachable', async () => {
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ password: 'not-the-secret' }, /Credentials refused/],
+      [{ wsUrl: 'ws://127.0.0.1:9/ws' }, /Network: the phone server cannot be reached/],
+    ];
+    for (const [i, [change, reason]] of cases.entries()) {
+      // The real session answer, altered on its way to the page.
+      await agent2Page.route('**/api/v1/softphone/session', async (route) => {
+        const response = await route.fetch();
+        await route.fulfill({ response, json: { ...(await response.json()), ...change } });
+      });
+      await agent2Page.reload();
+      await agent2Page.getByTestId('phone-state').getByText('Failed').waitFor({ timeout: 30_000 });
+      await agent2Page.getByRole('alert').filter({ hasText: reason }).waitFor();
+      await shot(agent2Page, `13-softphone-failed-${i}`);
+      await agent2Page.unroute('**/api/v1/softphone/session');
+    }
+  }, 90_000);
 });

@@ -231,7 +231,7 @@ export default function AgentPage() {
         <div className="row">
           <button
             onClick={() => void changeState('available')}
-            disabled={!registered || !preflight.passed || agent?.status === 'available'}
+            disabled={!registered || !preflight.passed || !['away', 'offline'].includes(agent?.status ?? 'offline')}
             title={!preflight.passed ? 'Pass the preflight checks first' : undefined}
           >
             Go available
