@@ -12,6 +12,8 @@ const AdminPage = lazy(() => import('./features/admin/components/admin-page.tsx'
 const CdrPage = lazy(() => import('./features/cdr/components/cdr-page.tsx'));
 
 type Role = SessionUser['role'];
+/** Roles that take calls: their softphone registers as soon as they log in. */
+const PHONE_ROLES: Role[] = ['agent', 'supervisor', 'helpdesk'];
 interface NavItem {
   path: string;
   label: string;
@@ -20,7 +22,8 @@ interface NavItem {
 }
 
 const NAV: NavItem[] = [
-  { path: '/phone', label: 'Phone', roles: ['agent', 'supervisor', 'helpdesk'], page: () => <AgentPage /> },
+  // The softphone stays mounted on every page (see below): its entry renders nothing itself.
+  { path: '/phone', label: 'Phone', roles: PHONE_ROLES, page: () => null },
   { path: '/wallboard', label: 'Wallboard', roles: ['supervisor', 'tenant_admin'], page: () => <WallboardPage /> },
   { path: '/reports', label: 'Reports', roles: ['supervisor', 'tenant_admin'], page: () => <ReportsPage /> },
   { path: '/calls', label: 'Calls', roles: ['supervisor', 'tenant_admin', 'agent', 'helpdesk'], page: () => <CdrPage /> },
@@ -88,7 +91,16 @@ export function App() {
         </button>
       </header>
       <main>
-        <Suspense fallback={<div className="muted">Loading…</div>}>{active.page()}</Suspense>
+        <Suspense fallback={<div className="muted">Loading…</div>}>
+          {/* Registered for the whole session, whichever page is shown: leaving the phone screen
+              must not unregister it. */}
+          {PHONE_ROLES.includes(session.user.role) && (
+            <div hidden={active.path !== '/phone'}>
+              <AgentPage />
+            </div>
+          )}
+          {active.page()}
+        </Suspense>
       </main>
     </div>
   );

@@ -25,7 +25,7 @@ import { buildTestApp } from '../support/app.ts';
 import { callDid, ensureTestTrunk } from '../support/carrier.ts';
 import { bearer, createTenant, createUser, TEST_PASSWORD, tokenFor, type TestUser } from '../support/fixtures.ts';
 import { freshNumber } from '../support/routing-api.ts';
-import { Phones } from '../support/telephony-fixtures.ts';
+import { createTrunk, Phones } from '../support/telephony-fixtures.ts';
 import { toneLevel } from '../support/tone.ts';
 import { rms } from '../support/wav.ts';
 
@@ -408,6 +408,31 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     await phones.ended(carrierChannel, 15_000);
     carrierChannel = undefined;
   }, 120_000);
+
+  it('calls out from the dialer: the PBX rings the softphone, which answers, then the number', async () => {
+    const tenantId = adminUser.tenantId!;
+    await createTrunk(app.db, main, inject('asteriskCarrier').sipPort, tenantId, { callerIdPolicy: 'tenant_default' });
+    const number = `+1555${String(process.pid % 1000).padStart(3, '0')}9${String(Date.now() % 1000).padStart(3, '0')}`;
+    await agentPage.getByTestId('agent-state').getByText('available').waitFor({ timeout: 30_000 });
+    const dialer = agentPage.getByRole('region', { name: 'Dialer' });
+    await dialer.getByLabel('Number to call').fill(number);
+    await dialer.getByRole('button', { name: 'Call' }).click();
+    const far = await phones.ringing(number, 30_000);
+    carrierChannel = far;
+    await phones.answer(far);
+    await agentPage.getByRole('region', { name: 'Call in progress' }).waitFor({ timeout: 20_000 });
+    const talking = await phones.talk(far, 'tone:440');
+    await until('agent-side inbound audio on the outbound call', async () => {
+      const s = await agentPage.evaluate(async () => (await window.__calldockPhone?.stats())?.inboundBytes ?? 0);
+      return s > 8_000 || undefined;
+    });
+    expect(toneLevel(await phones.hear(far, 1), 1000)).toBeGreaterThan(0.02);
+    await shot(agentPage, '14-agent-outbound-call');
+    await talking.stop();
+    await phones.hangup(far);
+    carrierChannel = undefined;
+    await agentPage.getByRole('region', { name: 'Call in progress' }).waitFor({ state: 'detached', timeout: 15_000 });
+  }, 90_000);
 
   it('says why the softphone failed: credentials refused, phone server unreachable', async () => {
     const cases: Array<[Record<string, string>, RegExp]> = [

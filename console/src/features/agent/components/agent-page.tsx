@@ -8,6 +8,8 @@ import { api, ApiError } from '../../../lib/api.ts';
 import { useRealtime } from '../../../lib/realtime.ts';
 import { dateTime, duration } from '../../../lib/format.ts';
 import { Outbox } from '../../../lib/outbox.ts';
+import { onDialRequest } from '../../../lib/dial.ts';
+import { navigate } from '../../../lib/router.ts';
 import type { FailureReason, IncomingCall, PhoneState, Softphone } from '../../../softphone/softphone.ts';
 import type { MediaFigures } from '../../../softphone/stats.ts';
 import {
@@ -99,7 +101,11 @@ export default function AgentPage() {
               // Our own click-to-call: the PBX rings us first, then dials the number.
               autoAnswerUntil.current = 0;
               void instance?.answer();
-            } else setRinging(call);
+            } else {
+              setRinging(call);
+              // A call rings: bring the agent to the phone, whatever page they were on.
+              navigate('/phone');
+            }
           },
           onCallEstablished: (call) => {
             setRinging(null);
@@ -163,6 +169,21 @@ export default function AgentPage() {
     const t = setInterval(() => void tick(), 2_000);
     return () => clearInterval(t);
   }, [active, phone]);
+
+  const [dialMessage, setDialMessage] = useState<string>();
+  const placeCall = useCallback(async (number: string) => {
+    autoAnswerUntil.current = Date.now() + 30_000;
+    await dial(number);
+  }, []);
+  useEffect(
+    () =>
+      onDialRequest((number) => {
+        navigate('/phone');
+        setDialMessage(`Calling ${number}…`);
+        placeCall(number).catch((err: Error) => setDialMessage(err.message));
+      }),
+    [placeCall],
+  );
 
   useEffect(() => {
     const online = () => void outbox.flush();
@@ -308,13 +329,7 @@ export default function AgentPage() {
         />
       )}
 
-      <Dialer
-        disabled={!registered || Boolean(active)}
-        onDial={async (number) => {
-          autoAnswerUntil.current = Date.now() + 30_000;
-          await dial(number);
-        }}
-      />
+      <Dialer disabled={!registered || Boolean(active)} onDial={placeCall} message={dialMessage} />
       <History />
     </div>
   );
@@ -331,6 +346,9 @@ function InCall(props: {
   hangup: () => Promise<void>;
 }) {
   const { call, live, media, run } = props;
+  const me = api.current?.user.id;
+  const agents = useQuery({ queryKey: ['agents'], queryFn: getAgents });
+  const colleagues = (agents.data?.items ?? []).filter((a) => a.userId !== me && a.hasPhone);
   const [transfer, setTransfer] = useState({ kind: 'userId', value: '', consulting: false });
   const onHold = live?.onHold ?? false;
   const muted = live?.agentMuted ?? false;
@@ -371,12 +389,23 @@ function InCall(props: {
       </div>
       <fieldset>
         <legend>Transfer</legend>
-        <select value={transfer.kind} onChange={(e) => setTransfer({ ...transfer, kind: e.target.value })} aria-label="Transfer to">
-          <option value="userId">Agent (user id)</option>
+        <select value={transfer.kind} onChange={(e) => setTransfer({ ...transfer, kind: e.target.value, value: '' })} aria-label="Transfer to">
+          <option value="userId">Agent</option>
           <option value="queueId">Queue (id)</option>
           <option value="number">Number</option>
         </select>
-        <input value={transfer.value} onChange={(e) => setTransfer({ ...transfer, value: e.target.value })} aria-label="Transfer target" />
+        {transfer.kind === 'userId' ? (
+          <select value={transfer.value} onChange={(e) => setTransfer({ ...transfer, value: e.target.value })} aria-label="Transfer target">
+            <option value="">Pick an agent…</option>
+            {colleagues.map((a) => (
+              <option key={a.userId} value={a.userId} disabled={a.status !== 'available'}>
+                {a.displayName} ({a.status.replace('_', ' ')})
+              </option>
+            ))}
+          </select>
+        ) : (
+          <input value={transfer.value} onChange={(e) => setTransfer({ ...transfer, value: e.target.value })} aria-label="Transfer target" />
+        )}
         {!transfer.consulting ? (
           <>
             <button className="secondary" onClick={() => void run('transfer', target())}>
@@ -465,7 +494,7 @@ function WrapUp({ callId, from, onDone }: { callId: string | null; from: string;
   );
 }
 
-function Dialer({ disabled, onDial }: { disabled: boolean; onDial: (n: string) => Promise<void> }) {
+function Dialer({ disabled, onDial, message }: { disabled: boolean; onDial: (n: string) => Promise<void>; message?: string }) {
   const [number, setNumber] = useState('');
   const [error, setError] = useState<string>();
   return (
@@ -483,6 +512,7 @@ function Dialer({ disabled, onDial }: { disabled: boolean; onDial: (n: string) =
         <button disabled={disabled || !number}>Call</button>
       </form>
       {error && <p className="error">{error}</p>}
+      {message && !error && <p role="status">{message}</p>}
     </section>
   );
 }

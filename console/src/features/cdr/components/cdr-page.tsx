@@ -6,6 +6,7 @@ import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { api, qs, type Page } from '../../../lib/api.ts';
 import { dateTime, duration, saveBlob } from '../../../lib/format.ts';
+import { requestDial } from '../../../lib/dial.ts';
 import type { CdrRow } from '../../agent/api/agent.ts';
 
 interface Filters {
@@ -56,6 +57,9 @@ export default function CdrPage() {
       setError((err as Error).message);
     }
   };
+  // Click-to-call: the PBX rings my softphone (which answers it) and then dials the number.
+  const canDial = ['agent', 'supervisor', 'helpdesk'].includes(api.current?.user.role ?? '');
+  const callBack = (number: string) => requestDial(number);
   const exportCsv = async () => {
     setError(undefined);
     try {
@@ -119,7 +123,14 @@ export default function CdrPage() {
                 <td>{r.hangupSide ?? ''}</td>
                 <td data-testid="cdr-disposition">{r.disposition ?? ''}</td>
                 <td>{r.notes ?? ''}</td>
-                <td>{r.recordingPath && <button className="secondary" onClick={() => void play(r.id)}>Play</button>}</td>
+                <td className="row">
+                  {r.recordingPath && <button className="secondary" onClick={() => void play(r.id)}>Play</button>}
+                  {canDial && (r.direction === 'inbound' ? r.fromNumber : r.toNumber) && (
+                    <button className="secondary" onClick={() => callBack((r.direction === 'inbound' ? r.fromNumber : r.toNumber)!)}>
+                      Call
+                    </button>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
