@@ -25,6 +25,7 @@ import { buildTestApp } from '../support/app.ts';
 import { callDid, ensureTestTrunk } from '../support/carrier.ts';
 import { bearer, createTenant, createUser, TEST_PASSWORD, tokenFor, type TestUser } from '../support/fixtures.ts';
 import { freshNumber } from '../support/routing-api.ts';
+import { TcpProxy } from '../support/tcp-proxy.ts';
 import { createTrunk, Phones } from '../support/telephony-fixtures.ts';
 import { toneLevel } from '../support/tone.ts';
 import { rms } from '../support/wav.ts';
@@ -450,6 +451,28 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
       await agent2Page.getByRole('alert').filter({ hasText: reason }).waitFor();
       await shot(agent2Page, `13-softphone-failed-${i}`);
       await agent2Page.unroute('**/api/v1/softphone/session');
+    }
+  }, 90_000);
+
+  it('shows reconnecting when the phone server connection drops, and registers again when it is back', async () => {
+    const proxy = new TcpProxy('127.0.0.1', inject('asteriskMain').httpPort);
+    await proxy.start();
+    try {
+      await agent2Page.route('**/api/v1/softphone/session', async (route) => {
+        const response = await route.fetch();
+        await route.fulfill({ response, json: { ...(await response.json()), wsUrl: `ws://127.0.0.1:${proxy.port}/ws` } });
+      });
+      await agent2Page.reload();
+      const state = agent2Page.getByTestId('phone-state');
+      await state.getByText('Registered').waitFor({ timeout: 30_000 });
+      await proxy.cut();
+      await state.getByText('Reconnecting…').waitFor({ timeout: 20_000 });
+      await shot(agent2Page, '15-softphone-reconnecting');
+      await proxy.restore();
+      await state.getByText('Registered').waitFor({ timeout: 30_000 });
+    } finally {
+      await agent2Page.unroute('**/api/v1/softphone/session');
+      await proxy.stop();
     }
   }, 90_000);
 });

@@ -117,12 +117,17 @@ export class Softphone {
 
   private async register(): Promise<void> {
     if (!this.ua) return;
-    this.registerer ??= new Registerer(this.ua, { expires: 120 });
-    this.registerer.stateChange.addListener((s) => {
-      if (s === RegistererState.Registered) this.set(PhoneState.Registered);
-    });
+    if (!this.registerer) {
+      this.registerer = new Registerer(this.ua, { expires: 120 });
+      this.registerer.stateChange.addListener((s) => {
+        if (s === RegistererState.Registered) this.set(PhoneState.Registered);
+      });
+    }
     await this.registerer.register({
       requestDelegate: {
+        // After a reconnect the registerer may still think it is registered (no state change):
+        // the accepted REGISTER is what says the phone is reachable again.
+        onAccept: () => this.set(PhoneState.Registered),
         onReject: (response) => {
           const code = response.message.statusCode ?? 0;
           this.set(
