@@ -475,4 +475,25 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
       await proxy.stop();
     }
   }, 90_000);
+
+  it('says so when the microphone is refused', async () => {
+    // A browser of its own: the fake-UI switch that grants the microphone is browser-wide.
+    const strict = await chromium.launch({
+      executablePath: ensureChromium() as string,
+      headless: false,
+      timeout: 30_000,
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--use-fake-device-for-media-stream', '--deny-permission-prompts'],
+    });
+    try {
+      const page = await (await strict.newContext()).newPage();
+      page.setDefaultTimeout(20_000);
+      await login(page, agent2.email);
+      await page.getByTestId('phone-state').getByText('Failed').waitFor({ timeout: 30_000 });
+      await page.getByRole('alert').filter({ hasText: /Microphone permission denied/ }).waitFor();
+      await page.getByText(/Allow this site to use the microphone/).waitFor();
+      await shot(page, '16-softphone-mic-denied');
+    } finally {
+      await strict.close();
+    }
+  }, 60_000);
 });
