@@ -1,15 +1,20 @@
 /**
  * The console end to end, in Debian's headless Chromium with fake media devices, against the
  * real stack: the control plane listening on a port and serving the built console, the test
- * PBX, and the carrier instance playing the PSTN.
+ * PBX, and the carrier instance playing the PSTN. The tests run in order and build on each other.
  *
  * An admin creates the agent's browser phone, a queue with the agent in it and a DID to it, all
- * in the UI; the agent logs in, the softphone registers, preflight passes and they go available;
- * the carrier calls the DID; the call rings in the agent's browser and is answered; audio flows
- * both ways (the agent's getStats() inbound bytes grow while the carrier plays 440 Hz, and the
- * carrier hears the agent's 1000 Hz fake microphone); hold and unhold; hang-up; wrap-up with a
- * disposition; the CDR explorer shows it. Screenshots of the main screens go to
- * tests/artifacts/console/.
+ * in the UI (an API field error shows next to its input on the way); the agent logs in, the
+ * softphone registers, preflight passes and they go available; the carrier calls the DID; the
+ * call rings in the agent's browser (caller, queue) and is answered; audio flows both ways (the
+ * agent's getStats() inbound bytes grow while the carrier plays 440 Hz, and the carrier hears
+ * the agent's 1000 Hz fake microphone); the wallboard shows the live call with its media
+ * figures; hold and unhold, mute and unmute (each proven by what the carrier hears), DTMF;
+ * hang-up, the wrap-up countdown, disposition and notes; the CDR explorer shows it and exports
+ * it as CSV. Then: ring-all leaves the other agent's screen when one answers; an outbound call
+ * from the dialer, with its wrap-up typed offline and synced once online; the softphone's
+ * failure reasons (credentials, network, microphone) and its reconnect. Screenshots of the
+ * main screens go to tests/artifacts/console/ (git-ignored), with the browsers' console log.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -430,9 +435,26 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     expect(toneLevel(await phones.hear(far, 1), 1000)).toBeGreaterThan(0.02);
     await shot(agentPage, '14-agent-outbound-call');
     await talking.stop();
+    const call = await until('the outbound call', () => app.calls.activeCalls().find((c) => c.to === number));
     await phones.hangup(far);
     carrierChannel = undefined;
     await agentPage.getByRole('region', { name: 'Call in progress' }).waitFor({ state: 'detached', timeout: 15_000 });
+
+    // Wrap-up typed while offline is kept, then sent once online: once.
+    const wrap = agentPage.getByRole('region', { name: 'Wrap-up' });
+    await wrap.waitFor();
+    await agentPage.context().setOffline(true);
+    await wrap.getByLabel('Notes').fill('Typed offline');
+    await wrap.getByLabel('Disposition').selectOption('follow_up');
+    await wrap.getByRole('button', { name: 'Save wrap-up' }).click();
+    await wrap.getByText('Kept on this device').waitFor();
+    const row = () => app.db.selectFrom('calls').selectAll().where('linkedid', '=', call.id).executeTakeFirst();
+    expect((await row())?.notes).toBeNull();
+    await shot(agentPage, '15-agent-wrap-up-offline');
+    await agentPage.context().setOffline(false);
+    await wrap.waitFor({ state: 'detached', timeout: 20_000 });
+    expect(await row()).toMatchObject({ notes: 'Typed offline', disposition: 'follow_up' });
+    expect(await agentPage.evaluate(() => localStorage.getItem('calldock.outbox'))).toBe('[]');
   }, 90_000);
 
   it('says why the softphone failed: credentials refused, phone server unreachable', async () => {
@@ -467,7 +489,7 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
       await state.getByText('Registered').waitFor({ timeout: 30_000 });
       await proxy.cut();
       await state.getByText('Reconnecting…').waitFor({ timeout: 20_000 });
-      await shot(agent2Page, '15-softphone-reconnecting');
+      await shot(agent2Page, '16-softphone-reconnecting');
       await proxy.restore();
       await state.getByText('Registered').waitFor({ timeout: 30_000 });
     } finally {
@@ -491,7 +513,7 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
       await page.getByTestId('phone-state').getByText('Failed').waitFor({ timeout: 30_000 });
       await page.getByRole('alert').filter({ hasText: /Microphone permission denied/ }).waitFor();
       await page.getByText(/Allow this site to use the microphone/).waitFor();
-      await shot(page, '16-softphone-mic-denied');
+      await shot(page, '17-softphone-mic-denied');
     } finally {
       await strict.close();
     }

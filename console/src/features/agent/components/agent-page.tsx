@@ -452,6 +452,18 @@ function WrapUp({ callId, from, onDone }: { callId: string | null; from: string;
   const [notes, setNotes] = useState('');
   const [disposition, setDisposition] = useState('resolved');
   const [status, setStatus] = useState<string>();
+  const [kept, setKept] = useState(false);
+  // Kept for later: done once the outbox has sent it (back online, the next flush).
+  useEffect(() => {
+    if (!kept || !callId) return;
+    const t = setInterval(() => {
+      if (outbox.entries().every((e) => e.callId !== callId)) {
+        clearInterval(t);
+        onDone();
+      } else if (navigator.onLine) void outbox.flush();
+    }, 1_000);
+    return () => clearInterval(t);
+  }, [kept, callId, onDone]);
   const save = async () => {
     if (!callId) return onDone();
     outbox.add({ callId, notes, disposition });
@@ -470,6 +482,7 @@ function WrapUp({ callId, from, onDone }: { callId: string | null; from: string;
     setStatus(
       `Kept on this device; it is sent once the server is reachable.${outbox.lastError ? ` (${outbox.lastError})` : ''}`,
     );
+    setKept(true);
   };
   return (
     <section className="card" aria-label="Wrap-up">
