@@ -24,9 +24,24 @@ interface NavItem {
 const NAV: NavItem[] = [
   // The softphone stays mounted on every page (see below): its entry renders nothing itself.
   { path: '/phone', label: 'Phone', roles: PHONE_ROLES, page: () => null },
-  { path: '/wallboard', label: 'Wallboard', roles: ['supervisor', 'tenant_admin'], page: () => <WallboardPage /> },
-  { path: '/reports', label: 'Reports', roles: ['supervisor', 'tenant_admin'], page: () => <ReportsPage /> },
-  { path: '/calls', label: 'Calls', roles: ['supervisor', 'tenant_admin', 'agent', 'helpdesk'], page: () => <CdrPage /> },
+  {
+    path: '/wallboard',
+    label: 'Wallboard',
+    roles: ['supervisor', 'tenant_admin'],
+    page: () => <WallboardPage />,
+  },
+  {
+    path: '/reports',
+    label: 'Reports',
+    roles: ['supervisor', 'tenant_admin'],
+    page: () => <ReportsPage />,
+  },
+  {
+    path: '/calls',
+    label: 'Calls',
+    roles: ['supervisor', 'tenant_admin', 'agent', 'helpdesk'],
+    page: () => <CdrPage />,
+  },
   { path: '/admin', label: 'Admin', roles: ['tenant_admin'], page: () => <AdminPage /> },
 ];
 
@@ -36,7 +51,9 @@ export function navFor(role: Role): NavItem[] {
 
 export function App() {
   const [session, setSession] = useState<Session | null>(api.current);
-  const [restoring, setRestoring] = useState(!api.current && Boolean(localStorage.getItem('calldock.refreshToken')));
+  const [restoring, setRestoring] = useState(
+    !api.current && Boolean(localStorage.getItem('calldock.refreshToken')),
+  );
   const path = usePath();
 
   useEffect(() => api.onSession(setSession), []);

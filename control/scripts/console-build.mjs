@@ -40,33 +40,47 @@ function sourceHash() {
 }
 
 /** Returns true when a build ran. Throws when the build fails. */
-export function ensureConsoleBuilt({ log = (line) => process.stdout.write(`calldock: ${line}\n`) } = {}) {
+export function ensureConsoleBuilt({
+  log = (line) => process.stdout.write(`calldock: ${line}\n`),
+} = {}) {
   if (!existsSync(path.join(CONSOLE, 'index.html'))) return false;
   const marker = path.join(CONSOLE_DIST, '.source-hash');
   const want = sourceHash();
   if (existsSync(marker) && readFileSync(marker, 'utf8') === want) return false;
   log('building the console (vite)…');
   const vite = path.join(ROOT, 'node_modules/.bin/vite');
-  const result = spawnSync(vite, ['build', '--config', path.join(CONSOLE, 'vite.config.ts'), '--logLevel', 'warn'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-    // Under vitest NODE_ENV is "test": the console would be built with React's development code.
-    env: { ...process.env, NODE_ENV: 'production' },
-  });
+  const result = spawnSync(
+    vite,
+    ['build', '--config', path.join(CONSOLE, 'vite.config.ts'), '--logLevel', 'warn'],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+      // Under vitest NODE_ENV is "test": the console would be built with React's development code.
+      env: { ...process.env, NODE_ENV: 'production' },
+    },
+  );
   if (result.status !== 0) throw new Error('the console build failed; see above');
   writeFileSync(marker, want);
   return true;
 }
 
 /** Installs Debian's chromium with apt when /usr/bin/chromium is missing (needs root). */
-export function ensureChromium({ log = (line) => process.stdout.write(`calldock: ${line}\n`) } = {}) {
+export function ensureChromium({
+  log = (line) => process.stdout.write(`calldock: ${line}\n`),
+} = {}) {
   if (existsSync(CHROMIUM)) return CHROMIUM;
   log('installing chromium for the browser tests (apt-get install chromium)…');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  let result = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env });
+  let result = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], {
+    stdio: 'inherit',
+    env,
+  });
   if (result.status !== 0) {
     spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
-    result = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env });
+    result = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], {
+      stdio: 'inherit',
+      env,
+    });
   }
   if (result.status !== 0 || !existsSync(CHROMIUM)) {
     throw new Error('chromium could not be installed (apt-get install -y chromium, as root)');

@@ -9,14 +9,20 @@ import fastifyStatic from '@fastify/static';
 
 const NOT_THE_CONSOLE = /^\/(api|docs|healthz|readyz|metrics)(\/|$|\?)/;
 
-export async function consoleRoutes(app: FastifyInstance, options: { root: string }): Promise<void> {
+export async function consoleRoutes(
+  app: FastifyInstance,
+  options: { root: string },
+): Promise<void> {
   await app.register(fastifyStatic, {
     root: options.root,
     wildcard: false,
     index: false,
     setHeaders: (res, filePath) => {
       const immutable = /[\\/]assets[\\/]/.test(filePath);
-      res.setHeader('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+      res.setHeader(
+        'cache-control',
+        immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+      );
     },
   });
   app.get('/*', { schema: { hide: true } }, (request, reply) => {

@@ -22,8 +22,11 @@ import { buildApp } from '../../control/src/app.ts';
 import { loadConfig } from '../../control/src/config.ts';
 import { createDatabase } from '../../control/src/db/database.ts';
 import { dropDatabase, ensureDatabase, migrateToLatest } from '../../control/src/db/migrate.ts';
-// @ts-expect-error -- a plain .mjs script without types
-import { CONSOLE_DIST, ensureChromium, ensureConsoleBuilt } from '../../control/scripts/console-build.mjs';
+import {
+  CONSOLE_DIST,
+  ensureChromium,
+  ensureConsoleBuilt,
+} from '../../control/scripts/console-build.mjs';
 import { assertReachable, findTestServer, freshDatabaseUrl } from '../support/database.ts';
 import { TEST_PASSWORD, createTenant, createUser } from '../support/fixtures.ts';
 
@@ -42,13 +45,16 @@ async function bundleSizes() {
     ...html.matchAll(/<script[^>]+src="([^"]+\.js)"/g),
     ...html.matchAll(/<link[^>]+rel="modulepreload"[^>]+href="([^"]+\.js)"/g),
   ].map((m) => m[1]!);
-  const gz = async (file: string) => gzipSync(await readFile(path.join(dist, file)), { level: 9 }).length;
+  const gz = async (file: string) =>
+    gzipSync(await readFile(path.join(dist, file)), { level: 9 }).length;
   let initialGz = 0;
   for (const file of initial) initialGz += await gz(file);
   const { readdir } = await import('node:fs/promises');
   const chunks = (await readdir(path.join(dist, 'assets'))).filter((f) => f.endsWith('.js'));
   const lazy = await Promise.all(
-    chunks.filter((f) => !initial.includes(`/assets/${f}`)).map(async (f) => ({ file: f, gz: await gz(`assets/${f}`) })),
+    chunks
+      .filter((f) => !initial.includes(`/assets/${f}`))
+      .map(async (f) => ({ file: f, gz: await gz(`assets/${f}`) })),
   );
   return { initial, initialGz, lazy: lazy.sort((a, b) => b.gz - a.gz) };
 }
@@ -63,7 +69,11 @@ async function wallboard() {
     await migrateToLatest(db);
     const tenant = await createTenant(db, { name: 'Bench Tenant', maxAgents: AGENTS });
     const supervisor = await createUser(db, tenant.id, 'supervisor');
-    const { passwordHash } = await db.selectFrom('users').select('passwordHash').where('id', '=', supervisor.id).executeTakeFirstOrThrow();
+    const { passwordHash } = await db
+      .selectFrom('users')
+      .select('passwordHash')
+      .where('id', '=', supervisor.id)
+      .executeTakeFirstOrThrow();
     await db
       .insertInto('users')
       .values(
@@ -76,12 +86,33 @@ async function wallboard() {
         })),
       )
       .execute();
-    const agents = await db.selectFrom('users').select('id').where('tenantId', '=', tenant.id).where('role', '=', 'agent').execute();
-    for (let q = 0; q < QUEUES; q++) await db.insertInto('queues').values({ tenantId: tenant.id, name: `Queue ${q}`, requiredSkills: '{}' }).execute();
-    const queues = await db.selectFrom('queues').select('id').where('tenantId', '=', tenant.id).execute();
+    const agents = await db
+      .selectFrom('users')
+      .select('id')
+      .where('tenantId', '=', tenant.id)
+      .where('role', '=', 'agent')
+      .execute();
+    for (let q = 0; q < QUEUES; q++)
+      await db
+        .insertInto('queues')
+        .values({ tenantId: tenant.id, name: `Queue ${q}`, requiredSkills: '{}' })
+        .execute();
+    const queues = await db
+      .selectFrom('queues')
+      .select('id')
+      .where('tenantId', '=', tenant.id)
+      .execute();
     await db
       .insertInto('queueMembers')
-      .values(agents.map((a, i) => ({ tenantId: tenant.id, queueId: queues[i % QUEUES]!.id, userId: a.id, penalty: 0, skills: '{}' })))
+      .values(
+        agents.map((a, i) => ({
+          tenantId: tenant.id,
+          queueId: queues[i % QUEUES]!.id,
+          userId: a.id,
+          penalty: 0,
+          skills: '{}',
+        })),
+      )
       .execute();
 
     const app = await buildApp(
@@ -93,7 +124,10 @@ async function wallboard() {
           LOG_LEVEL: 'error',
           CONSOLE_DIST: dist,
         }),
-        cdrOutboxFile: path.join(mkdtempSync(path.join(tmpdir(), 'calldock-bench-')), 'outbox.jsonl'),
+        cdrOutboxFile: path.join(
+          mkdtempSync(path.join(tmpdir(), 'calldock-bench-')),
+          'outbox.jsonl',
+        ),
       },
       { logger: false },
     );
@@ -103,7 +137,14 @@ async function wallboard() {
     const browser = await chromium.launch({
       executablePath: ensureChromium() as string,
       headless: false,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
+      args: [
+        '--headless=new',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-sync',
+      ],
     });
     try {
       const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
@@ -131,9 +172,14 @@ async function wallboard() {
       const busy = async () => {
         const { metrics } = await cdp.send('Performance.getMetrics');
         const get = (n: string) => metrics.find((m) => m.name === n)?.value ?? 0;
-        return { task: get('TaskDuration') * 1000, script: get('ScriptDuration') * 1000, layout: (get('LayoutDuration') + get('RecalcStyleDuration')) * 1000 };
+        return {
+          task: get('TaskDuration') * 1000,
+          script: get('ScriptDuration') * 1000,
+          layout: (get('LayoutDuration') + get('RecalcStyleDuration')) * 1000,
+        };
       };
-      const frames = () => page.evaluate<{ long: number; total: number }>('({ ...window.__frames })');
+      const frames = () =>
+        page.evaluate<{ long: number; total: number }>('({ ...window.__frames })');
       const measure = async (withEvents: boolean) => {
         const before = await busy();
         const framesBefore = await frames();
@@ -192,15 +238,27 @@ async function wallboard() {
 
 const sizes = await bundleSizes();
 console.log('\nConsole bundle (gzip -9)');
-console.log(`  initial JS (${sizes.initial.join(', ')}): ${kb(sizes.initialGz)}  (target < 250 KB: ${sizes.initialGz < 250 * 1024 ? 'met' : 'NOT met'})`);
+console.log(
+  `  initial JS (${sizes.initial.join(', ')}): ${kb(sizes.initialGz)}  (target < 250 KB: ${sizes.initialGz < 250 * 1024 ? 'met' : 'NOT met'})`,
+);
 for (const c of sizes.lazy) console.log(`  lazy ${c.file.padEnd(36)} ${kb(c.gz)}`);
 
 const w = await wallboard();
 const perEvent = (w.loaded.taskMs - w.idle.taskMs) / Math.max(1, w.loaded.sent);
-console.log(`\nWallboard: ${QUEUES} queues, ${AGENTS} agents, ${EVENTS_PER_SECOND} events/s for ${w.seconds} s (${w.loaded.sent} events)`);
-console.log(`  main-thread busy, idle:    ${w.idle.taskMs.toFixed(0)} ms (script ${w.idle.scriptMs.toFixed(0)}, style+layout ${w.idle.layoutMs.toFixed(0)})`);
-console.log(`  main-thread busy, events:  ${w.loaded.taskMs.toFixed(0)} ms (script ${w.loaded.scriptMs.toFixed(0)}, style+layout ${w.loaded.layoutMs.toFixed(0)})`);
+console.log(
+  `\nWallboard: ${QUEUES} queues, ${AGENTS} agents, ${EVENTS_PER_SECOND} events/s for ${w.seconds} s (${w.loaded.sent} events)`,
+);
+console.log(
+  `  main-thread busy, idle:    ${w.idle.taskMs.toFixed(0)} ms (script ${w.idle.scriptMs.toFixed(0)}, style+layout ${w.idle.layoutMs.toFixed(0)})`,
+);
+console.log(
+  `  main-thread busy, events:  ${w.loaded.taskMs.toFixed(0)} ms (script ${w.loaded.scriptMs.toFixed(0)}, style+layout ${w.loaded.layoutMs.toFixed(0)})`,
+);
 console.log(`  per update:                ${perEvent.toFixed(2)} ms of main thread`);
-console.log(`  share of main thread:      ${((100 * w.loaded.taskMs) / (w.seconds * 1000)).toFixed(1)} %`);
-console.log(`  frames: ${w.loaded.frames}, longer than 50 ms: ${w.loaded.longFrames} (idle: ${w.idle.longFrames} of ${w.idle.frames})`);
+console.log(
+  `  share of main thread:      ${((100 * w.loaded.taskMs) / (w.seconds * 1000)).toFixed(1)} %`,
+);
+console.log(
+  `  frames: ${w.loaded.frames}, longer than 50 ms: ${w.loaded.longFrames} (idle: ${w.idle.longFrames} of ${w.idle.frames})`,
+);
 process.exit(0);

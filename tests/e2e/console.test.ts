@@ -23,12 +23,22 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-// @ts-expect-error -- a plain .mjs script without types
-import { CONSOLE_DIST, ensureChromium, ensureConsoleBuilt } from '../../control/scripts/console-build.mjs';
+import {
+  CONSOLE_DIST,
+  ensureChromium,
+  ensureConsoleBuilt,
+} from '../../control/scripts/console-build.mjs';
 import { AriPeer } from '../support/ari-peer.ts';
 import { buildTestApp } from '../support/app.ts';
 import { callDid, ensureTestTrunk } from '../support/carrier.ts';
-import { bearer, createTenant, createUser, TEST_PASSWORD, tokenFor, type TestUser } from '../support/fixtures.ts';
+import {
+  bearer,
+  createTenant,
+  createUser,
+  TEST_PASSWORD,
+  tokenFor,
+  type TestUser,
+} from '../support/fixtures.ts';
 import { freshNumber } from '../support/routing-api.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 import { createTrunk, Phones } from '../support/telephony-fixtures.ts';
@@ -44,7 +54,9 @@ declare global {
   interface Window {
     /** The console's live softphone (console/src/softphone), exposed for tests. */
     __calldockPhone?: {
-      stats(): Promise<{ inboundBytes: number; outboundBytes: number; audioLevelIn: number | null } | undefined>;
+      stats(): Promise<
+        { inboundBytes: number; outboundBytes: number; audioLevelIn: number | null } | undefined
+      >;
     };
   }
 }
@@ -53,7 +65,8 @@ declare global {
 function sineWav(file: string, hz: number, seconds = 10, rate = 48_000): void {
   const n = seconds * rate;
   const data = Buffer.alloc(n * 2);
-  for (let i = 0; i < n; i++) data.writeInt16LE(Math.round(0.4 * 32767 * Math.sin((2 * Math.PI * hz * i) / rate)), i * 2);
+  for (let i = 0; i < n; i++)
+    data.writeInt16LE(Math.round(0.4 * 32767 * Math.sin((2 * Math.PI * hz * i) / rate)), i * 2);
   const header = Buffer.alloc(44);
   header.write('RIFF', 0, 'ascii');
   header.writeUInt32LE(36 + data.length, 4);
@@ -71,7 +84,11 @@ function sineWav(file: string, hz: number, seconds = 10, rate = 48_000): void {
 }
 
 /** Polls until `probe` gives a value; fails naming what it waited for. */
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  ms = 20_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown;
   for (;;) {
@@ -81,7 +98,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -107,7 +125,11 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
   const browserLog: string[] = [];
 
   const shot = async (page: Page, name: string) => {
-    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true, timeout: 10_000 });
+    await page.screenshot({
+      path: path.join(ARTIFACTS, `${name}.png`),
+      fullPage: true,
+      timeout: 10_000,
+    });
   };
 
   beforeAll(async () => {
@@ -126,8 +148,13 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     const tenant = await createTenant(app.db, { name: 'E2E Company', maxAgents: 5 });
     adminUser = await createUser(app.db, tenant.id, 'tenant_admin', { displayName: admin.name });
     admin.email = adminUser.email;
-    agent.email = (await createUser(app.db, tenant.id, 'agent', { displayName: agent.name, extension: '2001' })).email;
-    const second = await createUser(app.db, tenant.id, 'agent', { displayName: agent2.name, extension: '2002' });
+    agent.email = (
+      await createUser(app.db, tenant.id, 'agent', { displayName: agent.name, extension: '2001' })
+    ).email;
+    const second = await createUser(app.db, tenant.id, 'agent', {
+      displayName: agent2.name,
+      extension: '2002',
+    });
     agent2.email = second.email;
     agent2.id = second.id;
 
@@ -161,7 +188,8 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
       page.on('console', (m) => browserLog.push(`${who} [${m.type()}] ${m.text()}`));
       page.on('pageerror', (e) => browserLog.push(`${who} [pageerror] ${e.message}`));
       page.on('response', (r) => {
-        if (r.status() >= 400) browserLog.push(`${who} [http] ${r.request().method()} ${r.url()} → ${r.status()}`);
+        if (r.status() >= 400)
+          browserLog.push(`${who} [http] ${r.request().method()} ${r.url()} → ${r.status()}`);
       });
       return page;
     };
@@ -175,7 +203,8 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     await browser?.close().catch(() => undefined);
     carrier.close();
     await app?.close();
-    if (browserLog.length) writeFileSync(path.join(ARTIFACTS, 'browser-console.log'), browserLog.join('\n'));
+    if (browserLog.length)
+      writeFileSync(path.join(ARTIFACTS, 'browser-console.log'), browserLog.join('\n'));
   }, 60_000);
 
   async function login(page: Page, email: string) {
@@ -254,7 +283,9 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     carrierChannel = await callDid(carrier, did, { from: caller, name: 'E2E Caller' });
     const incoming = agentPage.getByRole('alertdialog', { name: 'Incoming call' });
     await incoming.waitFor({ timeout: 30_000 });
-    await expect.poll(() => incoming.getByTestId('caller').textContent()).toContain(caller.replace('+', ''));
+    await expect
+      .poll(() => incoming.getByTestId('caller').textContent())
+      .toContain(caller.replace('+', ''));
     await expect.poll(() => incoming.textContent()).toContain(queueName);
     await shot(agentPage, '05-agent-incoming');
     await incoming.getByRole('button', { name: 'Answer' }).click();
@@ -268,7 +299,13 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     const stats = () =>
       agentPage.evaluate(async () => {
         const s = await window.__calldockPhone?.stats();
-        return s ? { inboundBytes: s.inboundBytes, outboundBytes: s.outboundBytes, audioLevelIn: s.audioLevelIn } : null;
+        return s
+          ? {
+              inboundBytes: s.inboundBytes,
+              outboundBytes: s.outboundBytes,
+              audioLevelIn: s.audioLevelIn,
+            }
+          : null;
       });
     const first = await until('agent-side inbound audio', async () => {
       const s = await stats();
@@ -279,7 +316,10 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
       return s && s.inboundBytes > first.inboundBytes + 4_000 ? s : undefined;
     });
     expect(later.outboundBytes).toBeGreaterThan(0);
-    await until('the agent to hear sound', async () => ((await stats())?.audioLevelIn ?? 0) > 0.001 || undefined);
+    await until(
+      'the agent to hear sound',
+      async () => ((await stats())?.audioLevelIn ?? 0) > 0.001 || undefined,
+    );
 
     // Agent → customer: the carrier hears the agent's 1000 Hz microphone.
     const heard = await phones.hear(carrierChannel, 2);
@@ -310,27 +350,41 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
 
     // Mute: the customer no longer hears the agent, until unmuted.
     await agentPage.getByRole('button', { name: 'Mute' }).click();
-    await until('the agent to be muted', () => app.calls.getCall(live.tenantId, live.id)?.agentMuted || undefined);
+    await until(
+      'the agent to be muted',
+      () => app.calls.getCall(live.tenantId, live.id)?.agentMuted || undefined,
+    );
     const muted = await phones.hear(carrierChannel, 2);
     expect(toneLevel(muted, 1000)).toBeLessThan(agentTone / 3);
     await agentPage.getByRole('button', { name: 'Unmute' }).click();
-    await until('the agent to be unmuted', () => (app.calls.getCall(live.tenantId, live.id)?.agentMuted === false) || undefined);
+    await until(
+      'the agent to be unmuted',
+      () => app.calls.getCall(live.tenantId, live.id)?.agentMuted === false || undefined,
+    );
 
     // The keypad sends DTMF to the customer's side.
     const channel = carrierChannel;
     const dtmf = carrier.waitFor(
-      (e) => e.type === 'ChannelDtmfReceived' && (e.channel as { id: string }).id === channel && e.digit === '5',
+      (e) =>
+        e.type === 'ChannelDtmfReceived' &&
+        (e.channel as { id: string }).id === channel &&
+        e.digit === '5',
       15_000,
       'the carrier to receive DTMF 5',
     );
-    await agentPage.getByRole('group', { name: 'Keypad' }).getByRole('button', { name: '5', exact: true }).click();
+    await agentPage
+      .getByRole('group', { name: 'Keypad' })
+      .getByRole('button', { name: '5', exact: true })
+      .click();
     await dtmf;
 
     await talking.stop();
     await agentPage.getByRole('button', { name: 'Hang up' }).click();
     await phones.ended(carrierChannel, 15_000);
     carrierChannel = undefined;
-    await agentPage.getByRole('region', { name: 'Call in progress' }).waitFor({ state: 'detached' });
+    await agentPage
+      .getByRole('region', { name: 'Call in progress' })
+      .waitFor({ state: 'detached' });
     // The queue's wrap-up time counts down on the agent's screen.
     await agentPage.getByTestId('wrapup-countdown').waitFor({ timeout: 10_000 });
   }, 180_000);
@@ -344,7 +398,11 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     await wrap.getByRole('button', { name: 'Save wrap-up' }).click();
     await wrap.waitFor({ state: 'detached', timeout: 20_000 }).catch(async (err: Error) => {
       const outbox = await agentPage.evaluate(() => localStorage.getItem('calldock.outbox'));
-      const rows = await app.db.selectFrom('calls').selectAll().where('toNumber', '=', did).execute();
+      const rows = await app.db
+        .selectFrom('calls')
+        .selectAll()
+        .where('toNumber', '=', did)
+        .execute();
       throw new Error(
         `${err.message}\nwrap-up says: ${await wrap.textContent()}\noutbox: ${outbox}\nrows: ${JSON.stringify(rows)}`,
       );
@@ -362,7 +420,9 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     const rows = adminPage.getByTestId('cdr-row');
     await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(1);
     const row = rows.filter({ hasText: caller.replace('+', '') });
-    await expect.poll(() => row.getByTestId('cdr-disposition').textContent(), { timeout: 20_000 }).toBe('sale');
+    await expect
+      .poll(() => row.getByTestId('cdr-disposition').textContent(), { timeout: 20_000 })
+      .toBe('sale');
     await expect.poll(() => row.textContent()).toContain('Bought the e2e plan');
     await shot(adminPage, '10-cdr-explorer');
     // CSV export of the filtered set.
@@ -385,12 +445,26 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     // was shown above).
     const token = await tokenFor(app, adminUser);
     const call = (method: string, url: string, payload: Record<string, unknown>) =>
-      app.inject({ method: method as 'POST', url: `/api/v1${url}`, headers: bearer(token), payload });
+      app.inject({
+        method: method as 'POST',
+        url: `/api/v1${url}`,
+        headers: bearer(token),
+        payload,
+      });
     expect((await call('POST', '/endpoints/agents', { userId: agent2.id })).statusCode).toBe(201);
-    const queue = await app.db.selectFrom('queues').select('id').where('name', '=', queueName).executeTakeFirstOrThrow();
-    expect((await call('POST', `/queues/${queue.id}/members`, { userId: agent2.id })).statusCode).toBe(201);
+    const queue = await app.db
+      .selectFrom('queues')
+      .select('id')
+      .where('name', '=', queueName)
+      .executeTakeFirstOrThrow();
+    expect(
+      (await call('POST', `/queues/${queue.id}/members`, { userId: agent2.id })).statusCode,
+    ).toBe(201);
     await login(agent2Page, agent2.email);
-    await agent2Page.getByTestId('phone-state').getByText('Registered').waitFor({ timeout: 30_000 });
+    await agent2Page
+      .getByTestId('phone-state')
+      .getByText('Registered')
+      .waitFor({ timeout: 30_000 });
     const goAvailable = agent2Page.getByRole('button', { name: 'Go available' });
     await until('preflight to pass', () => goAvailable.isEnabled(), 30_000);
     await goAvailable.click();
@@ -401,7 +475,10 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     carrierChannel = await callDid(carrier, did, { from: caller, name: 'E2E Caller' });
     const ringing1 = agentPage.getByRole('alertdialog', { name: 'Incoming call' });
     const ringing2 = agent2Page.getByRole('alertdialog', { name: 'Incoming call' });
-    await Promise.all([ringing1.waitFor({ timeout: 30_000 }), ringing2.waitFor({ timeout: 30_000 })]);
+    await Promise.all([
+      ringing1.waitFor({ timeout: 30_000 }),
+      ringing2.waitFor({ timeout: 30_000 }),
+    ]);
     await shot(agent2Page, '12-ring-all-second-agent');
     const answeredAt = Date.now();
     await ringing2.getByRole('button', { name: 'Answer' }).click();
@@ -409,7 +486,9 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     const goneAfterMs = Date.now() - answeredAt;
     await agent2Page.getByRole('region', { name: 'Call in progress' }).waitFor();
     expect(await agentPage.getByRole('region', { name: 'Call in progress' }).count()).toBe(0);
-    console.log(`ring-all: the call left the other agent's screen ${goneAfterMs} ms after the answer click`);
+    console.log(
+      `ring-all: the call left the other agent's screen ${goneAfterMs} ms after the answer click`,
+    );
     await agent2Page.getByRole('button', { name: 'Hang up' }).click();
     await phones.ended(carrierChannel, 15_000);
     carrierChannel = undefined;
@@ -417,7 +496,9 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
 
   it('calls out from the dialer: the PBX rings the softphone, which answers, then the number', async () => {
     const tenantId = adminUser.tenantId!;
-    await createTrunk(app.db, main, inject('asteriskCarrier').sipPort, tenantId, { callerIdPolicy: 'tenant_default' });
+    await createTrunk(app.db, main, inject('asteriskCarrier').sipPort, tenantId, {
+      callerIdPolicy: 'tenant_default',
+    });
     const number = `+1555${String(process.pid % 1000).padStart(3, '0')}9${String(Date.now() % 1000).padStart(3, '0')}`;
     await agentPage.getByTestId('agent-state').getByText('available').waitFor({ timeout: 30_000 });
     const dialer = agentPage.getByRole('region', { name: 'Dialer' });
@@ -429,16 +510,22 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     await agentPage.getByRole('region', { name: 'Call in progress' }).waitFor({ timeout: 20_000 });
     const talking = await phones.talk(far, 'tone:440');
     await until('agent-side inbound audio on the outbound call', async () => {
-      const s = await agentPage.evaluate(async () => (await window.__calldockPhone?.stats())?.inboundBytes ?? 0);
+      const s = await agentPage.evaluate(
+        async () => (await window.__calldockPhone?.stats())?.inboundBytes ?? 0,
+      );
       return s > 8_000 || undefined;
     });
     expect(toneLevel(await phones.hear(far, 1), 1000)).toBeGreaterThan(0.02);
     await shot(agentPage, '14-agent-outbound-call');
     await talking.stop();
-    const call = await until('the outbound call', () => app.calls.activeCalls().find((c) => c.to === number));
+    const call = await until('the outbound call', () =>
+      app.calls.activeCalls().find((c) => c.to === number),
+    );
     await phones.hangup(far);
     carrierChannel = undefined;
-    await agentPage.getByRole('region', { name: 'Call in progress' }).waitFor({ state: 'detached', timeout: 15_000 });
+    await agentPage
+      .getByRole('region', { name: 'Call in progress' })
+      .waitFor({ state: 'detached', timeout: 15_000 });
 
     // Wrap-up typed while offline is kept, then sent once online: once.
     const wrap = agentPage.getByRole('region', { name: 'Wrap-up' });
@@ -448,7 +535,8 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     await wrap.getByLabel('Disposition').selectOption('follow_up');
     await wrap.getByRole('button', { name: 'Save wrap-up' }).click();
     await wrap.getByText('Kept on this device').waitFor();
-    const row = () => app.db.selectFrom('calls').selectAll().where('linkedid', '=', call.id).executeTakeFirst();
+    const row = () =>
+      app.db.selectFrom('calls').selectAll().where('linkedid', '=', call.id).executeTakeFirst();
     expect((await row())?.notes).toBeNull();
     await shot(agentPage, '15-agent-wrap-up-offline');
     await agentPage.context().setOffline(false);
@@ -482,7 +570,10 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     try {
       await agent2Page.route('**/api/v1/softphone/session', async (route) => {
         const response = await route.fetch();
-        await route.fulfill({ response, json: { ...(await response.json()), wsUrl: `ws://127.0.0.1:${proxy.port}/ws` } });
+        await route.fulfill({
+          response,
+          json: { ...(await response.json()), wsUrl: `ws://127.0.0.1:${proxy.port}/ws` },
+        });
       });
       await agent2Page.reload();
       const state = agent2Page.getByTestId('phone-state');
@@ -504,14 +595,24 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
       executablePath: ensureChromium() as string,
       headless: false,
       timeout: 30_000,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--use-fake-device-for-media-stream', '--deny-permission-prompts'],
+      args: [
+        '--headless=new',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--use-fake-device-for-media-stream',
+        '--deny-permission-prompts',
+      ],
     });
     try {
       const page = await (await strict.newContext()).newPage();
       page.setDefaultTimeout(20_000);
       await login(page, agent2.email);
       await page.getByTestId('phone-state').getByText('Failed').waitFor({ timeout: 30_000 });
-      await page.getByRole('alert').filter({ hasText: /Microphone permission denied/ }).waitFor();
+      await page
+        .getByRole('alert')
+        .filter({ hasText: /Microphone permission denied/ })
+        .waitFor();
       await page.getByText(/Allow this site to use the microphone/).waitFor();
       await shot(page, '17-softphone-mic-denied');
     } finally {

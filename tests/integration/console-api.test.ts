@@ -51,10 +51,38 @@ describe('console API', () => {
     // Four inbound calls on one day: two answered by `agent` (one within 20 s), one by `other`
     // after 40 s, one abandoned in the queue; and one outbound call, which reports leave out.
     const rows = [
-      { agentUserId: agent.id, startedAt: at(9), waitMs: 5_000, talkMs: 60_000, answered: true, notes: 'Needs a callback, tomorrow' },
-      { agentUserId: agent.id, startedAt: at(9, 30), waitMs: 15_000, talkMs: 120_000, answered: true, notes: '=cmd()' },
-      { agentUserId: other.id, startedAt: at(10), waitMs: 40_000, talkMs: 30_000, answered: true, notes: null },
-      { agentUserId: null, startedAt: at(10, 15), waitMs: 70_000, talkMs: 0, answered: false, notes: null },
+      {
+        agentUserId: agent.id,
+        startedAt: at(9),
+        waitMs: 5_000,
+        talkMs: 60_000,
+        answered: true,
+        notes: 'Needs a callback, tomorrow',
+      },
+      {
+        agentUserId: agent.id,
+        startedAt: at(9, 30),
+        waitMs: 15_000,
+        talkMs: 120_000,
+        answered: true,
+        notes: '=cmd()',
+      },
+      {
+        agentUserId: other.id,
+        startedAt: at(10),
+        waitMs: 40_000,
+        talkMs: 30_000,
+        answered: true,
+        notes: null,
+      },
+      {
+        agentUserId: null,
+        startedAt: at(10, 15),
+        waitMs: 70_000,
+        talkMs: 0,
+        answered: false,
+        notes: null,
+      },
     ];
     for (const [i, r] of rows.entries()) {
       const res = await app.db
@@ -129,7 +157,10 @@ describe('console API', () => {
     });
 
     it('refuses a desk (UDP) phone, leaving its secret alone', async () => {
-      const created = await api(tokens.admin, 'POST', '/endpoints/agents', { userId: supervisor.id, transport: 'udp' });
+      const created = await api(tokens.admin, 'POST', '/endpoints/agents', {
+        userId: supervisor.id,
+        transport: 'udp',
+      });
       expect(created.statusCode).toBe(201);
       const res = await api(tokens.supervisor, 'POST', '/softphone/session');
       expect(res.statusCode).toBe(409);
@@ -145,13 +176,22 @@ describe('console API', () => {
       expect(first.json()).toMatchObject(body);
       const again = await api(tokens.agent, 'PATCH', `/calls/${ids[0]}`, body);
       expect(again.json()).toMatchObject(body);
-      const events = await app.db.selectFrom('callEvents').select('id').where('callId', '=', ids[0]!).execute();
+      const events = await app.db
+        .selectFrom('callEvents')
+        .select('id')
+        .where('callId', '=', ids[0]!)
+        .execute();
       expect(events).toHaveLength(0);
     });
 
     it('does not let an agent change another agent’s call; a supervisor may', async () => {
-      expect((await api(tokens.other, 'PATCH', `/calls/${ids[0]}`, { disposition: 'escalated' })).statusCode).toBe(404);
-      const res = await api(tokens.supervisor, 'PATCH', `/calls/${ids[2]}`, { disposition: 'escalated' });
+      expect(
+        (await api(tokens.other, 'PATCH', `/calls/${ids[0]}`, { disposition: 'escalated' }))
+          .statusCode,
+      ).toBe(404);
+      const res = await api(tokens.supervisor, 'PATCH', `/calls/${ids[2]}`, {
+        disposition: 'escalated',
+      });
       expect(res.statusCode).toBe(200);
       expect(res.json().disposition).toBe('escalated');
     });
@@ -159,13 +199,19 @@ describe('console API', () => {
     it('names the field of a bad disposition', async () => {
       const res = await api(tokens.agent, 'PATCH', `/calls/${ids[1]}`, { disposition: 'Not OK!' });
       expect(res.statusCode).toBe(400);
-      expect(res.json().error.details.map((d: { field: string }) => d.field)).toContain('disposition');
+      expect(res.json().error.details.map((d: { field: string }) => d.field)).toContain(
+        'disposition',
+      );
     });
   });
 
   describe('CDR explorer', () => {
     it('filters by live call id, disposition and text', async () => {
-      const byLinkedid = await api(tokens.agent, 'GET', `/calls?linkedid=console-api-${tenantId}-1`);
+      const byLinkedid = await api(
+        tokens.agent,
+        'GET',
+        `/calls?linkedid=console-api-${tenantId}-1`,
+      );
       expect(byLinkedid.json().items.map((r: { id: number }) => r.id)).toEqual([ids[1]]);
       const sales = await api(tokens.admin, 'GET', '/calls?disposition=sale');
       expect(sales.json().items.map((r: { id: number }) => r.id)).toEqual([ids[0]]);
@@ -176,7 +222,11 @@ describe('console API', () => {
     });
 
     it('streams the filtered set as CSV, quoting and defusing cells; agents get only theirs', async () => {
-      const res = await api(tokens.admin, 'GET', `/calls?format=csv&direction=inbound&from=${day.toISOString()}`);
+      const res = await api(
+        tokens.admin,
+        'GET',
+        `/calls?format=csv&direction=inbound&from=${day.toISOString()}`,
+      );
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-type']).toContain('text/csv');
       const lines = res.body.trimEnd().split('\r\n');
@@ -195,7 +245,11 @@ describe('console API', () => {
     it('counts offered, answered and abandoned per hour, with ASA, AHT, service level and agents', async () => {
       const from = day.toISOString();
       const to = new Date(day.getTime() + 86_400_000).toISOString();
-      const res = await api(tokens.supervisor, 'GET', `/reports/summary?from=${from}&to=${to}&serviceLevelSeconds=20`);
+      const res = await api(
+        tokens.supervisor,
+        'GET',
+        `/reports/summary?from=${from}&to=${to}&serviceLevelSeconds=20`,
+      );
       expect(res.statusCode).toBe(200);
       const s = res.json();
       expect(s.totals).toEqual({
@@ -213,12 +267,18 @@ describe('console API', () => {
       ]);
       expect(s.queues).toHaveLength(1);
       expect(s.queues[0]).toMatchObject({ offered: 4, longestWaitMs: 70_000 });
-      const byAgent = Object.fromEntries(s.agents.map((a: { userId: number; answered: number }) => [a.userId, a.answered]));
+      const byAgent = Object.fromEntries(
+        s.agents.map((a: { userId: number; answered: number }) => [a.userId, a.answered]),
+      );
       expect(byAgent).toEqual({ [agent.id]: 2, [other.id]: 1 });
     });
 
     it('refuses a range that ends before it starts, and agents', async () => {
-      const res = await api(tokens.admin, 'GET', `/reports/summary?from=${at(10).toISOString()}&to=${at(9).toISOString()}`);
+      const res = await api(
+        tokens.admin,
+        'GET',
+        `/reports/summary?from=${at(10).toISOString()}&to=${at(9).toISOString()}`,
+      );
       expect(res.statusCode).toBe(400);
       expect((await api(tokens.agent, 'GET', '/reports/summary')).statusCode).toBe(403);
     });

@@ -104,7 +104,12 @@ class ApiClient {
     const token = localStorage.getItem(REFRESH_KEY);
     if (!token) return null;
     try {
-      const session = await this.raw<Session>('POST', '/auth/refresh', { refreshToken: token }, false);
+      const session = await this.raw<Session>(
+        'POST',
+        '/auth/refresh',
+        { refreshToken: token },
+        false,
+      );
       this.setSession(session);
       return session;
     } catch (err) {
@@ -114,7 +119,12 @@ class ApiClient {
     }
   }
 
-  async request<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<T> {
     try {
       return await this.raw<T>(method, path, body, true, headers);
     } catch (err) {
@@ -128,10 +138,18 @@ class ApiClient {
   /** A binary or text download with the access token (recordings, CSV exports). */
   async download(path: string): Promise<Blob> {
     const go = () =>
-      fetch(`/api/v1${path}`, { headers: this.session ? { authorization: `Bearer ${this.session.accessToken}` } : {} });
+      fetch(`/api/v1${path}`, {
+        headers: this.session ? { authorization: `Bearer ${this.session.accessToken}` } : {},
+      });
     let res = await go();
     if (res.status === 401 && (await this.refresh())) res = await go();
-    if (!res.ok) throw new ApiError(res.status, 'DOWNLOAD_FAILED', `Download failed (${res.status})`, undefined);
+    if (!res.ok)
+      throw new ApiError(
+        res.status,
+        'DOWNLOAD_FAILED',
+        `Download failed (${res.status})`,
+        undefined,
+      );
     return res.blob();
   }
 
@@ -146,7 +164,9 @@ class ApiClient {
       method,
       headers: {
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(withToken && this.session ? { authorization: `Bearer ${this.session.accessToken}` } : {}),
+        ...(withToken && this.session
+          ? { authorization: `Bearer ${this.session.accessToken}` }
+          : {}),
         ...headers,
       },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -154,8 +174,15 @@ class ApiClient {
     const text = await res.text();
     const json = text ? (JSON.parse(text) as unknown) : undefined;
     if (!res.ok) {
-      const e = (json as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
-      throw new ApiError(res.status, e?.code ?? 'HTTP_ERROR', e?.message ?? `HTTP ${res.status}`, e?.details);
+      const e = (
+        json as { error?: { code?: string; message?: string; details?: unknown } } | undefined
+      )?.error;
+      throw new ApiError(
+        res.status,
+        e?.code ?? 'HTTP_ERROR',
+        e?.message ?? `HTTP ${res.status}`,
+        e?.details,
+      );
     }
     return json as T;
   }
@@ -169,6 +196,8 @@ export interface Page<T> {
 }
 
 export function qs(params: Record<string, string | number | undefined | null>): string {
-  const entries = Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== '');
+  const entries = Object.entries(params).filter(
+    ([, v]) => v !== undefined && v !== null && v !== '',
+  );
   return entries.length ? `?${new URLSearchParams(entries.map(([k, v]) => [k, String(v)]))}` : '';
 }

@@ -47,7 +47,11 @@ export class Outbox {
 
   /** Keeps an entry; a newer one for the same call replaces the older (last words win). */
   add(entry: Omit<OutboxEntry, 'id' | 'createdAt'> & { id?: string }): OutboxEntry {
-    const full: OutboxEntry = { id: entry.id ?? crypto.randomUUID(), createdAt: new Date().toISOString(), ...entry } as OutboxEntry;
+    const full: OutboxEntry = {
+      id: entry.id ?? crypto.randomUUID(),
+      createdAt: new Date().toISOString(),
+      ...entry,
+    } as OutboxEntry;
     this.save([...this.entries().filter((e) => e.callId !== full.callId), full]);
     return full;
   }

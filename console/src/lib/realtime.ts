@@ -14,7 +14,11 @@ export interface RealtimeEvent<T = Record<string, unknown>> {
 type Handler = (event: RealtimeEvent) => void;
 
 export function topicMatches(pattern: string, topic: string): boolean {
-  return pattern === '*' || pattern === topic || (pattern.endsWith('.*') && topic.startsWith(pattern.slice(0, -1)));
+  return (
+    pattern === '*' ||
+    pattern === topic ||
+    (pattern.endsWith('.*') && topic.startsWith(pattern.slice(0, -1)))
+  );
 }
 
 class Realtime {

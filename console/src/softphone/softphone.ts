@@ -109,7 +109,11 @@ export class Softphone {
     try {
       await this.ua.start();
     } catch (err) {
-      this.set(PhoneState.Failed, 'network', `Cannot reach ${this.creds.wsUrl}: ${(err as Error).message}`);
+      this.set(
+        PhoneState.Failed,
+        'network',
+        `Cannot reach ${this.creds.wsUrl}: ${(err as Error).message}`,
+      );
       return;
     }
     await this.register();

@@ -4,7 +4,15 @@ import { summarizeStats } from './stats.ts';
 describe('summarizeStats', () => {
   it('reads jitter, loss, RTT, bytes and levels from a getStats() report', () => {
     const figures = summarizeStats([
-      { type: 'inbound-rtp', kind: 'audio', bytesReceived: 16_000, jitter: 0.0042, packetsLost: 2, packetsReceived: 198, audioLevel: 0.3 },
+      {
+        type: 'inbound-rtp',
+        kind: 'audio',
+        bytesReceived: 16_000,
+        jitter: 0.0042,
+        packetsLost: 2,
+        packetsReceived: 198,
+        audioLevel: 0.3,
+      },
       { type: 'outbound-rtp', kind: 'audio', bytesSent: 15_000 },
       { type: 'remote-inbound-rtp', kind: 'audio', roundTripTime: 0.031 },
       { type: 'media-source', kind: 'audio', audioLevel: 0.2 },
@@ -22,7 +30,9 @@ describe('summarizeStats', () => {
   });
 
   it('falls back to the candidate pair for RTT and reports nothing it does not know', () => {
-    const figures = summarizeStats([{ type: 'candidate-pair', state: 'succeeded', currentRoundTripTime: 0.002 }]);
+    const figures = summarizeStats([
+      { type: 'candidate-pair', state: 'succeeded', currentRoundTripTime: 0.002 },
+    ]);
     expect(figures.rttMs).toBe(2);
     expect(figures.jitterMs).toBeNull();
     expect(figures.packetLossPct).toBeNull();

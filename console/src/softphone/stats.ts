@@ -36,7 +36,8 @@ export function summarizeStats(stats: Iterable<Stat>): MediaFigures {
       if (jitter !== null) out.jitterMs = Math.round(jitter * 1000 * 10) / 10;
       const lost = num(s.packetsLost) ?? 0;
       const received = num(s.packetsReceived) ?? 0;
-      if (lost + received > 0) out.packetLossPct = Math.round((1000 * Math.max(0, lost)) / (lost + received)) / 10;
+      if (lost + received > 0)
+        out.packetLossPct = Math.round((1000 * Math.max(0, lost)) / (lost + received)) / 10;
       const level = num(s.audioLevel);
       if (level !== null) out.audioLevelIn = level;
     } else if (s.type === 'outbound-rtp') {

@@ -30,7 +30,12 @@ const Summary = Type.Object({
   }),
   hours: Type.Array(Type.Object({ hour: Type.String({ format: 'date-time' }), ...Totals })),
   queues: Type.Array(
-    Type.Object({ queueId: Type.Integer(), ...Totals, asaMs: Type.Integer(), longestWaitMs: Type.Integer() }),
+    Type.Object({
+      queueId: Type.Integer(),
+      ...Totals,
+      asaMs: Type.Integer(),
+      longestWaitMs: Type.Integer(),
+    }),
   ),
   agents: Type.Array(
     Type.Object({
@@ -50,13 +55,17 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { auth: SUPERVISING },
       schema: {
         tags: ['reports'],
-        summary: 'Calls offered, answered and abandoned per hour, ASA, AHT, service level, per agent',
-        description: 'Inbound calls that started in [from, to); at most 93 days. Default: today (UTC).',
+        summary:
+          'Calls offered, answered and abandoned per hour, ASA, AHT, service level, per agent',
+        description:
+          'Inbound calls that started in [from, to); at most 93 days. Default: today (UTC).',
         querystring: Type.Object(
           {
             from: Type.Optional(Type.String({ format: 'date-time' })),
             to: Type.Optional(Type.String({ format: 'date-time' })),
-            serviceLevelSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, default: 20 })),
+            serviceLevelSeconds: Type.Optional(
+              Type.Integer({ minimum: 1, maximum: 3600, default: 20 }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -68,10 +77,13 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const today = new Date();
       today.setUTCHours(0, 0, 0, 0);
       const from = request.query.from ? new Date(request.query.from) : today;
-      const to = request.query.to ? new Date(request.query.to) : new Date(today.getTime() + 86_400_000);
+      const to = request.query.to
+        ? new Date(request.query.to)
+        : new Date(today.getTime() + 86_400_000);
       const errors = new FieldErrors();
       if (to <= from) errors.add('to', 'must be after from');
-      else if (to.getTime() - from.getTime() > MAX_RANGE_MS) errors.add('to', 'the range is at most 93 days');
+      else if (to.getTime() - from.getTime() > MAX_RANGE_MS)
+        errors.add('to', 'the range is at most 93 days');
       errors.throwIfAny();
       const sl = (request.query.serviceLevelSeconds ?? 20) * 1000;
 
@@ -95,8 +107,12 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
             counts.answered.as('answered'),
             counts.abandoned.as('abandoned'),
             counts.answeredWithinSl.as('answeredWithinSl'),
-            sql<number>`avg(case when calls.answered_at is not null then calls.wait_ms end)`.as('asaMs'),
-            sql<number>`avg(case when calls.answered_at is not null then calls.talk_ms + calls.hold_ms end)`.as('ahtMs'),
+            sql<number>`avg(case when calls.answered_at is not null then calls.wait_ms end)`.as(
+              'asaMs',
+            ),
+            sql<number>`avg(case when calls.answered_at is not null then calls.talk_ms + calls.hold_ms end)`.as(
+              'ahtMs',
+            ),
           ])
           .executeTakeFirstOrThrow(),
         base
@@ -118,13 +134,19 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
             counts.answered.as('answered'),
             counts.abandoned.as('abandoned'),
             counts.answeredWithinSl.as('answeredWithinSl'),
-            sql<number>`avg(case when calls.answered_at is not null then calls.wait_ms end)`.as('asaMs'),
+            sql<number>`avg(case when calls.answered_at is not null then calls.wait_ms end)`.as(
+              'asaMs',
+            ),
             sql<number>`max(calls.wait_ms)`.as('longestWaitMs'),
           ])
           .groupBy('calls.queueId')
           .execute(),
         base
-          .innerJoin('users', (j) => j.onRef('users.id', '=', 'calls.agentUserId').onRef('users.tenantId', '=', 'calls.tenantId'))
+          .innerJoin('users', (j) =>
+            j
+              .onRef('users.id', '=', 'calls.agentUserId')
+              .onRef('users.tenantId', '=', 'calls.tenantId'),
+          )
           .where('calls.answeredAt', 'is not', null)
           .select([
             'users.id as userId',
@@ -150,7 +172,9 @@ export const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
           answeredWithinSl: n(totals.answeredWithinSl),
           asaMs: n(totals.asaMs),
           ahtMs: n(totals.ahtMs),
-          serviceLevelPct: offered ? Math.round((1000 * n(totals.answeredWithinSl)) / offered) / 10 : null,
+          serviceLevelPct: offered
+            ? Math.round((1000 * n(totals.answeredWithinSl)) / offered) / 10
+            : null,
         },
         hours: hours.map((h) => ({
           hour: h.hour,

@@ -43,7 +43,8 @@ export class QualityBoard {
     const now = this.now();
     const key = `${tenantId}:${callId}`;
     const previous = this.calls.get(key)?.quality;
-    const grew = !previous || sample.inboundBytes > previous.inboundBytes || previous.userId !== userId;
+    const grew =
+      !previous || sample.inboundBytes > previous.inboundBytes || previous.userId !== userId;
     const inboundGrewAt = grew ? now : previous.inboundGrewAt;
     const quality: CallQuality = {
       ...sample,

@@ -73,15 +73,29 @@ export const softphoneRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const tenantId = tenantOf(request);
       const own = await app.endpoints.ofUser(tenantId, auth.userId);
       if (!own) {
-        throw new AppError('NO_PHONE', 'You have no phone (SIP endpoint); ask an admin for one', 404);
+        throw new AppError(
+          'NO_PHONE',
+          'You have no phone (SIP endpoint); ask an admin for one',
+          404,
+        );
       }
       if (own.transport !== 'webrtc' || !own.enabled) {
-        throw new AppError('NO_BROWSER_PHONE', 'Your phone is not an enabled browser (WebRTC) phone', 409);
+        throw new AppError(
+          'NO_BROWSER_PHONE',
+          'Your phone is not an enabled browser (WebRTC) phone',
+          409,
+        );
       }
       const { endpoint, secret } = await app.endpoints.rotateSecret(request, tenantId, own.id);
       const username = endpoint.sipUsername ?? endpoint.asteriskId;
       const host = new URL(app.config.sipWsUrl).hostname;
-      return { endpointId: endpoint.id, username, password: secret, uri: `sip:${username}@${host}`, wsUrl: app.config.sipWsUrl };
+      return {
+        endpointId: endpoint.id,
+        username,
+        password: secret,
+        uri: `sip:${username}@${host}`,
+        wsUrl: app.config.sipWsUrl,
+      };
     },
   );
 

@@ -39,7 +39,10 @@ export interface Endpoint {
   userId: number | null;
   transport: string | null;
   host: string | null;
-  registration: { state?: string; registered?: boolean; contacts?: unknown[] } & Record<string, unknown>;
+  registration: { state?: string; registered?: boolean; contacts?: unknown[] } & Record<
+    string,
+    unknown
+  >;
 }
 export interface Hours {
   id: number;
@@ -52,17 +55,30 @@ export interface IvrMenu {
   prompt: string;
 }
 
-const list = <T,>(path: string) => () => api.request<Page<T>>('GET', `${path}${qs({ limit: 100 })}`);
+const list =
+  <T>(path: string) =>
+  () =>
+    api.request<Page<T>>('GET', `${path}${qs({ limit: 100 })}`);
 
-export const usersQuery = () => queryOptions({ queryKey: ['users'], queryFn: list<User>('/users') });
-export const invitesQuery = () => queryOptions({ queryKey: ['invites'], queryFn: list<{ id: number; email: string; role: string; status?: string }>('/invites') });
-export const queuesQuery = () => queryOptions({ queryKey: ['queues'], queryFn: list<Queue>('/queues') });
+export const usersQuery = () =>
+  queryOptions({ queryKey: ['users'], queryFn: list<User>('/users') });
+export const invitesQuery = () =>
+  queryOptions({
+    queryKey: ['invites'],
+    queryFn: list<{ id: number; email: string; role: string; status?: string }>('/invites'),
+  });
+export const queuesQuery = () =>
+  queryOptions({ queryKey: ['queues'], queryFn: list<Queue>('/queues') });
 export const didsQuery = () => queryOptions({ queryKey: ['dids'], queryFn: list<Did>('/dids') });
-export const endpointsQuery = () => queryOptions({ queryKey: ['endpoints'], queryFn: list<Endpoint>('/endpoints') });
-export const hoursQuery = () => queryOptions({ queryKey: ['hours'], queryFn: list<Hours>('/hours') });
-export const ivrQuery = () => queryOptions({ queryKey: ['ivr-menus'], queryFn: list<IvrMenu>('/ivr-menus') });
+export const endpointsQuery = () =>
+  queryOptions({ queryKey: ['endpoints'], queryFn: list<Endpoint>('/endpoints') });
+export const hoursQuery = () =>
+  queryOptions({ queryKey: ['hours'], queryFn: list<Hours>('/hours') });
+export const ivrQuery = () =>
+  queryOptions({ queryKey: ['ivr-menus'], queryFn: list<IvrMenu>('/ivr-menus') });
 export const membersQuery = (queueId: number) =>
   queryOptions({
     queryKey: ['queues', queueId, 'members'],
-    queryFn: () => api.request<{ items: QueueMember[] } | QueueMember[]>('GET', `/queues/${queueId}/members`),
+    queryFn: () =>
+      api.request<{ items: QueueMember[] } | QueueMember[]>('GET', `/queues/${queueId}/members`),
   });

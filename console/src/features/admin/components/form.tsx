@@ -23,7 +23,9 @@ export function ApiForm(props: {
   onSubmit: (values: Record<string, string>) => Promise<unknown>;
   children?: ReactNode;
 }) {
-  const initial = Object.fromEntries(props.fields.map((f) => [f.name, f.initial ?? f.options?.[0]?.value ?? '']));
+  const initial = Object.fromEntries(
+    props.fields.map((f) => [f.name, f.initial ?? f.options?.[0]?.value ?? '']),
+  );
   const [values, setValues] = useState<Record<string, string>>(initial);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState<{ ok: boolean; text: string }>();
@@ -48,7 +50,8 @@ export function ApiForm(props: {
     }
   };
 
-  const errorFor = (f: Field) => errors[f.name] ?? f.errorPaths?.map((p) => errors[p]).find(Boolean);
+  const errorFor = (f: Field) =>
+    errors[f.name] ?? f.errorPaths?.map((p) => errors[p]).find(Boolean);
 
   return (
     <form className="card form" onSubmit={(e) => void submit(e)} aria-label={props.title}>
@@ -59,7 +62,8 @@ export function ApiForm(props: {
           name: f.name,
           value: values[f.name] ?? '',
           'aria-invalid': error ? true : undefined,
-          onChange: (e: { target: { value: string } }) => setValues((v) => ({ ...v, [f.name]: e.target.value })),
+          onChange: (e: { target: { value: string } }) =>
+            setValues((v) => ({ ...v, [f.name]: e.target.value })),
         };
         return (
           <label key={f.name}>
@@ -93,4 +97,5 @@ export function ApiForm(props: {
 }
 
 /** Turns a form string into a number, or undefined when empty (so the API's defaults apply). */
-export const optNum = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : Number(v));
+export const optNum = (v: string | undefined) =>
+  v === undefined || v.trim() === '' ? undefined : Number(v);

@@ -59,10 +59,13 @@ export const setMyState = (status: 'available' | 'away' | 'offline', reason?: st
   api.request<Agent>('PUT', '/agents/me/state', reason ? { status, reason } : { status });
 
 export const softphoneSession = () =>
-  api.request<{ endpointId: number; username: string; password: string; uri: string; wsUrl: string }>(
-    'POST',
-    '/softphone/session',
-  );
+  api.request<{
+    endpointId: number;
+    username: string;
+    password: string;
+    uri: string;
+    wsUrl: string;
+  }>('POST', '/softphone/session');
 
 export const callAction = (callId: string, action: string, body?: unknown) =>
   api.request<LiveCall>('POST', `/live-calls/${encodeURIComponent(callId)}/${action}`, body);
@@ -75,14 +78,22 @@ export const myCallsQuery = () =>
 
 /** The CDR row of a live call id, once the control plane has written it. */
 export async function cdrOf(callId: string): Promise<CdrRow | undefined> {
-  const page = await api.request<Page<CdrRow>>('GET', `/calls${qs({ linkedid: callId, limit: 1 })}`);
+  const page = await api.request<Page<CdrRow>>(
+    'GET',
+    `/calls${qs({ linkedid: callId, limit: 1 })}`,
+  );
   return page.items[0];
 }
 
-export async function saveWrapUp(callId: string, notes: string, disposition: string | null): Promise<void> {
+export async function saveWrapUp(
+  callId: string,
+  notes: string,
+  disposition: string | null,
+): Promise<void> {
   const row = await cdrOf(callId);
   if (!row) throw new Error('The call record is not written yet');
   await api.request('PATCH', `/calls/${row.id}`, { notes, disposition });
 }
 
-export const dial = (number: string) => api.request<{ number: string; kind: string }>('POST', '/calls/dial', { number });
+export const dial = (number: string) =>
+  api.request<{ number: string; kind: string }>('POST', '/calls/dial', { number });

@@ -10,7 +10,12 @@ import { dateTime, duration } from '../../../lib/format.ts';
 import { Outbox } from '../../../lib/outbox.ts';
 import { onDialRequest } from '../../../lib/dial.ts';
 import { navigate } from '../../../lib/router.ts';
-import type { FailureReason, IncomingCall, PhoneState, Softphone } from '../../../softphone/softphone.ts';
+import type {
+  FailureReason,
+  IncomingCall,
+  PhoneState,
+  Softphone,
+} from '../../../softphone/softphone.ts';
 import type { MediaFigures } from '../../../softphone/stats.ts';
 import {
   callAction,
@@ -25,7 +30,14 @@ import {
 } from '../api/agent.ts';
 import { PreflightPanel, usePreflight } from './preflight.tsx';
 
-const DISPOSITIONS = ['resolved', 'sale', 'follow_up', 'no_answer_needed', 'escalated', 'wrong_number'];
+const DISPOSITIONS = [
+  'resolved',
+  'sale',
+  'follow_up',
+  'no_answer_needed',
+  'escalated',
+  'wrong_number',
+];
 const AWAY_REASONS = ['break', 'lunch', 'meeting', 'training', 'admin'];
 
 declare global {
@@ -62,7 +74,11 @@ export default function AgentPage() {
   const [wsUrl, setWsUrl] = useState<string>();
   const [setupError, setSetupError] = useState<string>();
   const [ringing, setRinging] = useState<IncomingCall | null>(null);
-  const [active, setActive] = useState<{ call: IncomingCall; since: number; callId: string | null } | null>(null);
+  const [active, setActive] = useState<{
+    call: IncomingCall;
+    since: number;
+    callId: string | null;
+  } | null>(null);
   const [live, setLive] = useState<LiveCall | null>(null);
   const [wrap, setWrap] = useState<{ callId: string | null; from: string } | null>(null);
   const [media, setMedia] = useState<MediaFigures>();
@@ -77,9 +93,13 @@ export default function AgentPage() {
   });
   const agent: Agent | undefined = agentQuery.data;
   useRealtime('agent.state', (e) => {
-    if ((e.data as { userId?: number }).userId === me.id) void queryClient.invalidateQueries({ queryKey: ['agents'] });
+    if ((e.data as { userId?: number }).userId === me.id)
+      void queryClient.invalidateQueries({ queryKey: ['agents'] });
   });
-  useRealtime('call.ended', () => void queryClient.invalidateQueries({ queryKey: ['calls', 'mine'] }));
+  useRealtime(
+    'call.ended',
+    () => void queryClient.invalidateQueries({ queryKey: ['calls', 'mine'] }),
+  );
 
   // The softphone: credentials for this session, then SIP.js (its own chunk).
   useEffect(() => {
@@ -225,7 +245,15 @@ export default function AgentPage() {
         <h2>Softphone</h2>
         <p>
           <span className={`status status-${phoneState}`} data-testid="phone-state">
-            {phoneState === 'registered' ? 'Registered' : phoneState === 'reconnecting' ? 'Reconnecting…' : phoneState === 'failed' ? 'Failed' : phoneState === 'connecting' ? 'Connecting…' : 'Off'}
+            {phoneState === 'registered'
+              ? 'Registered'
+              : phoneState === 'reconnecting'
+                ? 'Reconnecting…'
+                : phoneState === 'failed'
+                  ? 'Failed'
+                  : phoneState === 'connecting'
+                    ? 'Connecting…'
+                    : 'Off'}
           </span>
           {phoneState === 'failed' && failure.reason && (
             <span className="error" role="alert">
@@ -252,7 +280,11 @@ export default function AgentPage() {
         <div className="row">
           <button
             onClick={() => void changeState('available')}
-            disabled={!registered || !preflight.passed || !['away', 'offline'].includes(agent?.status ?? 'offline')}
+            disabled={
+              !registered ||
+              !preflight.passed ||
+              !['away', 'offline'].includes(agent?.status ?? 'offline')
+            }
             title={!preflight.passed ? 'Pass the preflight checks first' : undefined}
           >
             Go available
@@ -365,7 +397,12 @@ function InCall(props: {
         <span className="timer" data-testid="call-timer">
           {duration(props.now - props.since)}
         </span>
-        {onHold && <span className="badge" data-testid="on-hold"> On hold</span>}
+        {onHold && (
+          <span className="badge" data-testid="on-hold">
+            {' '}
+            On hold
+          </span>
+        )}
         {muted && <span className="badge"> Muted</span>}
         {call.queue && ` · ${call.queue}`}
       </p>
@@ -389,13 +426,21 @@ function InCall(props: {
       </div>
       <fieldset>
         <legend>Transfer</legend>
-        <select value={transfer.kind} onChange={(e) => setTransfer({ ...transfer, kind: e.target.value, value: '' })} aria-label="Transfer to">
+        <select
+          value={transfer.kind}
+          onChange={(e) => setTransfer({ ...transfer, kind: e.target.value, value: '' })}
+          aria-label="Transfer to"
+        >
           <option value="userId">Agent</option>
           <option value="queueId">Queue (id)</option>
           <option value="number">Number</option>
         </select>
         {transfer.kind === 'userId' ? (
-          <select value={transfer.value} onChange={(e) => setTransfer({ ...transfer, value: e.target.value })} aria-label="Transfer target">
+          <select
+            value={transfer.value}
+            onChange={(e) => setTransfer({ ...transfer, value: e.target.value })}
+            aria-label="Transfer target"
+          >
             <option value="">Pick an agent…</option>
             {colleagues.map((a) => (
               <option key={a.userId} value={a.userId} disabled={a.status !== 'available'}>
@@ -404,7 +449,11 @@ function InCall(props: {
             ))}
           </select>
         ) : (
-          <input value={transfer.value} onChange={(e) => setTransfer({ ...transfer, value: e.target.value })} aria-label="Transfer target" />
+          <input
+            value={transfer.value}
+            onChange={(e) => setTransfer({ ...transfer, value: e.target.value })}
+            aria-label="Transfer target"
+          />
         )}
         {!transfer.consulting ? (
           <>
@@ -414,17 +463,34 @@ function InCall(props: {
             <button
               className="secondary"
               disabled={transfer.kind === 'queueId'}
-              onClick={() => void run('consult', target()).then(() => setTransfer({ ...transfer, consulting: true }))}
+              onClick={() =>
+                void run('consult', target()).then(() =>
+                  setTransfer({ ...transfer, consulting: true }),
+                )
+              }
             >
               Consult first
             </button>
           </>
         ) : (
           <>
-            <button onClick={() => void run('consult/complete').then(() => setTransfer({ ...transfer, consulting: false }))}>
+            <button
+              onClick={() =>
+                void run('consult/complete').then(() =>
+                  setTransfer({ ...transfer, consulting: false }),
+                )
+              }
+            >
               Complete transfer
             </button>
-            <button className="secondary" onClick={() => void run('consult/cancel').then(() => setTransfer({ ...transfer, consulting: false }))}>
+            <button
+              className="secondary"
+              onClick={() =>
+                void run('consult/cancel').then(() =>
+                  setTransfer({ ...transfer, consulting: false }),
+                )
+              }
+            >
               Back to caller
             </button>
           </>
@@ -448,7 +514,15 @@ function InCall(props: {
   );
 }
 
-function WrapUp({ callId, from, onDone }: { callId: string | null; from: string; onDone: () => void }) {
+function WrapUp({
+  callId,
+  from,
+  onDone,
+}: {
+  callId: string | null;
+  from: string;
+  onDone: () => void;
+}) {
   const [notes, setNotes] = useState('');
   const [disposition, setDisposition] = useState('resolved');
   const [status, setStatus] = useState<string>();
@@ -489,7 +563,11 @@ function WrapUp({ callId, from, onDone }: { callId: string | null; from: string;
       <h2>Wrap-up: {from}</h2>
       <label>
         Disposition
-        <select value={disposition} onChange={(e) => setDisposition(e.target.value)} aria-label="Disposition">
+        <select
+          value={disposition}
+          onChange={(e) => setDisposition(e.target.value)}
+          aria-label="Disposition"
+        >
           {DISPOSITIONS.map((d) => (
             <option key={d} value={d}>
               {d.replace(/_/g, ' ')}
@@ -499,7 +577,12 @@ function WrapUp({ callId, from, onDone }: { callId: string | null; from: string;
       </label>
       <label>
         Notes
-        <textarea value={notes} onChange={(e) => setNotes(e.target.value)} rows={3} aria-label="Notes" />
+        <textarea
+          value={notes}
+          onChange={(e) => setNotes(e.target.value)}
+          rows={3}
+          aria-label="Notes"
+        />
       </label>
       <button onClick={() => void save()}>Save wrap-up</button>
       {status && <p role="status">{status}</p>}
@@ -507,7 +590,15 @@ function WrapUp({ callId, from, onDone }: { callId: string | null; from: string;
   );
 }
 
-function Dialer({ disabled, onDial, message }: { disabled: boolean; onDial: (n: string) => Promise<void>; message?: string }) {
+function Dialer({
+  disabled,
+  onDial,
+  message,
+}: {
+  disabled: boolean;
+  onDial: (n: string) => Promise<void>;
+  message?: string;
+}) {
   const [number, setNumber] = useState('');
   const [error, setError] = useState<string>();
   return (
@@ -521,7 +612,13 @@ function Dialer({ disabled, onDial, message }: { disabled: boolean; onDial: (n: 
           onDial(number).catch((err: Error) => setError(err.message));
         }}
       >
-        <input value={number} onChange={(e) => setNumber(e.target.value)} placeholder="+44… or extension" aria-label="Number to call" pattern="^\+?[0-9*#]{1,20}$" />
+        <input
+          value={number}
+          onChange={(e) => setNumber(e.target.value)}
+          placeholder="+44… or extension"
+          aria-label="Number to call"
+          pattern="^\+?[0-9*#]{1,20}$"
+        />
         <button disabled={disabled || !number}>Call</button>
       </form>
       {error && <p className="error">{error}</p>}

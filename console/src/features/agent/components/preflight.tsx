@@ -62,19 +62,33 @@ async function checkIce(): Promise<void> {
     };
     await pc.setLocalDescription(await pc.createOffer());
     const deadline = Date.now() + 5_000;
-    while (pc.iceGatheringState !== 'complete' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    if (!found && !/a=candidate/.test(pc.localDescription?.sdp ?? '')) throw new Error('no candidates');
+    while (pc.iceGatheringState !== 'complete' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    if (!found && !/a=candidate/.test(pc.localDescription?.sdp ?? ''))
+      throw new Error('no candidates');
   } finally {
     pc.close();
   }
 }
 
 export function usePreflight(wsUrl: string | undefined) {
-  const [result, setResult] = useState<PreflightResult>({ mic: 'pending', micLevel: 0, wss: 'pending', ice: 'pending', advice: [] });
+  const [result, setResult] = useState<PreflightResult>({
+    mic: 'pending',
+    micLevel: 0,
+    wss: 'pending',
+    ice: 'pending',
+    advice: [],
+  });
   const run = useCallback(async () => {
     if (!wsUrl) return;
     const advice: string[] = [];
-    const r: PreflightResult = { mic: 'pending', micLevel: 0, wss: 'pending', ice: 'pending', advice };
+    const r: PreflightResult = {
+      mic: 'pending',
+      micLevel: 0,
+      wss: 'pending',
+      ice: 'pending',
+      advice,
+    };
     setResult({ ...r });
     try {
       await checkMic((l) => setResult((p) => ({ ...p, micLevel: l })));
@@ -92,26 +106,40 @@ export function usePreflight(wsUrl: string | undefined) {
       r.wss = 'ok';
     } catch {
       r.wss = 'failed';
-      advice.push(`The phone server (${wsUrl}) does not answer: check your network or VPN, or tell your admin.`);
+      advice.push(
+        `The phone server (${wsUrl}) does not answer: check your network or VPN, or tell your admin.`,
+      );
     }
     try {
       await checkIce();
       r.ice = 'ok';
     } catch {
       r.ice = 'failed';
-      advice.push('The browser found no network path for audio (ICE): a firewall may block WebRTC.');
+      advice.push(
+        'The browser found no network path for audio (ICE): a firewall may block WebRTC.',
+      );
     }
     setResult((p) => ({ ...r, micLevel: p.micLevel }));
   }, [wsUrl]);
   useEffect(() => {
     void run();
   }, [run]);
-  return { result, rerun: run, passed: result.mic === 'ok' && result.wss === 'ok' && result.ice === 'ok' };
+  return {
+    result,
+    rerun: run,
+    passed: result.mic === 'ok' && result.wss === 'ok' && result.ice === 'ok',
+  };
 }
 
 const LABEL: Record<CheckState, string> = { pending: '…', ok: 'OK', failed: 'Failed' };
 
-export function PreflightPanel({ result, onRerun }: { result: PreflightResult; onRerun: () => void }) {
+export function PreflightPanel({
+  result,
+  onRerun,
+}: {
+  result: PreflightResult;
+  onRerun: () => void;
+}) {
   return (
     <section className="card" aria-label="Preflight">
       <h2>Preflight</h2>

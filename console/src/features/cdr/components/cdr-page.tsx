@@ -20,7 +20,16 @@ interface Filters {
   q: string;
 }
 
-const EMPTY: Filters = { from: '', to: '', direction: '', didId: '', queueId: '', agentUserId: '', disposition: '', q: '' };
+const EMPTY: Filters = {
+  from: '',
+  to: '',
+  direction: '',
+  didId: '',
+  queueId: '',
+  agentUserId: '',
+  disposition: '',
+  q: '',
+};
 
 export function filterParams(f: Filters): Record<string, string | undefined> {
   return {
@@ -44,9 +53,14 @@ export default function CdrPage() {
   const cursor = cursors[cursors.length - 1] ?? null;
   const page = useQuery({
     queryKey: ['calls', 'cdr', filters, cursor],
-    queryFn: () => api.request<Page<CdrRow>>('GET', `/calls${qs({ ...filterParams(filters), limit: 25, cursor })}`),
+    queryFn: () =>
+      api.request<Page<CdrRow>>(
+        'GET',
+        `/calls${qs({ ...filterParams(filters), limit: 25, cursor })}`,
+      ),
   });
-  const set = (k: keyof Filters) => (e: { target: { value: string } }) => setDraft({ ...draft, [k]: e.target.value });
+  const set = (k: keyof Filters) => (e: { target: { value: string } }) =>
+    setDraft({ ...draft, [k]: e.target.value });
 
   const play = async (id: number) => {
     setError(undefined);
@@ -63,7 +77,10 @@ export default function CdrPage() {
   const exportCsv = async () => {
     setError(undefined);
     try {
-      saveBlob(await api.download(`/calls${qs({ ...filterParams(filters), format: 'csv' })}`), 'calls.csv');
+      saveBlob(
+        await api.download(`/calls${qs({ ...filterParams(filters), format: 'csv' })}`),
+        'calls.csv',
+      );
     } catch (err) {
       setError((err as Error).message);
     }
@@ -80,8 +97,12 @@ export default function CdrPage() {
           setCursors([null]);
         }}
       >
-        <label>From <input type="datetime-local" value={draft.from} onChange={set('from')} /></label>
-        <label>To <input type="datetime-local" value={draft.to} onChange={set('to')} /></label>
+        <label>
+          From <input type="datetime-local" value={draft.from} onChange={set('from')} />
+        </label>
+        <label>
+          To <input type="datetime-local" value={draft.to} onChange={set('to')} />
+        </label>
         <label>
           Direction
           <select value={draft.direction} onChange={set('direction')}>
@@ -91,22 +112,55 @@ export default function CdrPage() {
             <option value="internal">internal</option>
           </select>
         </label>
-        <label>DID id <input value={draft.didId} onChange={set('didId')} inputMode="numeric" /></label>
-        <label>Queue id <input value={draft.queueId} onChange={set('queueId')} inputMode="numeric" /></label>
-        <label>Agent id <input value={draft.agentUserId} onChange={set('agentUserId')} inputMode="numeric" /></label>
-        <label>Disposition <input value={draft.disposition} onChange={set('disposition')} /></label>
-        <label>Text <input value={draft.q} onChange={set('q')} placeholder="number or notes" /></label>
+        <label>
+          DID id <input value={draft.didId} onChange={set('didId')} inputMode="numeric" />
+        </label>
+        <label>
+          Queue id <input value={draft.queueId} onChange={set('queueId')} inputMode="numeric" />
+        </label>
+        <label>
+          Agent id{' '}
+          <input value={draft.agentUserId} onChange={set('agentUserId')} inputMode="numeric" />
+        </label>
+        <label>
+          Disposition <input value={draft.disposition} onChange={set('disposition')} />
+        </label>
+        <label>
+          Text <input value={draft.q} onChange={set('q')} placeholder="number or notes" />
+        </label>
         <button type="submit">Search</button>
         <button type="button" className="secondary" onClick={() => void exportCsv()}>
           Export CSV
         </button>
       </form>
-      {error && <p className="error" role="alert">{error}</p>}
-      {page.error && <p className="error" role="alert">{(page.error as Error).message}</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {page.error && (
+        <p className="error" role="alert">
+          {(page.error as Error).message}
+        </p>
+      )}
       <section className="card wide" aria-label="Call records">
         <table>
           <thead>
-            <tr><th>Started</th><th>Dir.</th><th>From</th><th>To</th><th>Queue</th><th>Agent</th><th>Wait</th><th>Talk</th><th>Hold</th><th>Ended by</th><th>Disposition</th><th>Notes</th><th /></tr>
+            <tr>
+              <th>Started</th>
+              <th>Dir.</th>
+              <th>From</th>
+              <th>To</th>
+              <th>Queue</th>
+              <th>Agent</th>
+              <th>Wait</th>
+              <th>Talk</th>
+              <th>Hold</th>
+              <th>Ended by</th>
+              <th>Disposition</th>
+              <th>Notes</th>
+              <th />
+            </tr>
           </thead>
           <tbody>
             {page.data?.items.map((r) => (
@@ -124,9 +178,18 @@ export default function CdrPage() {
                 <td data-testid="cdr-disposition">{r.disposition ?? ''}</td>
                 <td>{r.notes ?? ''}</td>
                 <td className="row">
-                  {r.recordingPath && <button className="secondary" onClick={() => void play(r.id)}>Play</button>}
+                  {r.recordingPath && (
+                    <button className="secondary" onClick={() => void play(r.id)}>
+                      Play
+                    </button>
+                  )}
                   {canDial && (r.direction === 'inbound' ? r.fromNumber : r.toNumber) && (
-                    <button className="secondary" onClick={() => callBack((r.direction === 'inbound' ? r.fromNumber : r.toNumber)!)}>
+                    <button
+                      className="secondary"
+                      onClick={() =>
+                        callBack((r.direction === 'inbound' ? r.fromNumber : r.toNumber)!)
+                      }
+                    >
                       Call
                     </button>
                   )}
@@ -135,9 +198,15 @@ export default function CdrPage() {
             ))}
           </tbody>
         </table>
-        {audio && <audio controls autoPlay src={audio.url} aria-label={`Recording of call ${audio.id}`} />}
+        {audio && (
+          <audio controls autoPlay src={audio.url} aria-label={`Recording of call ${audio.id}`} />
+        )}
         <div className="row">
-          <button className="secondary" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
+          <button
+            className="secondary"
+            disabled={cursors.length < 2}
+            onClick={() => setCursors(cursors.slice(0, -1))}
+          >
             Previous
           </button>
           <button

@@ -1,7 +1,16 @@
 /** Charts for a chosen range (recharts, its own chunk) and CSV export of the same figures. */
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import {
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Legend,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
 import { duration, saveBlob, toCsv } from '../../../lib/format.ts';
 import { getSummary, type Summary } from '../../wallboard/api/wallboard.ts';
 
@@ -36,21 +45,49 @@ export default function ReportsPage() {
     <div className="grid">
       <section className="card wide">
         <form className="row" onSubmit={(e) => e.preventDefault()}>
-          <label>From <input type="date" value={from} onChange={(e) => setFrom(e.target.value)} /></label>
-          <label>To <input type="date" value={to} onChange={(e) => setTo(e.target.value)} /></label>
-          <button type="button" className="secondary" disabled={!s} onClick={() => s && saveBlob(new Blob([summaryCsv(s)], { type: 'text/csv' }), `calldock-report-${from}.csv`)}>
+          <label>
+            From <input type="date" value={from} onChange={(e) => setFrom(e.target.value)} />
+          </label>
+          <label>
+            To <input type="date" value={to} onChange={(e) => setTo(e.target.value)} />
+          </label>
+          <button
+            type="button"
+            className="secondary"
+            disabled={!s}
+            onClick={() =>
+              s &&
+              saveBlob(
+                new Blob([summaryCsv(s)], { type: 'text/csv' }),
+                `calldock-report-${from}.csv`,
+              )
+            }
+          >
             Export CSV
           </button>
         </form>
         {q.error && <p className="error">{(q.error as Error).message}</p>}
         {s && (
           <div className="tiles">
-            <div className="tile"><span className="num">{s.totals.offered}</span>offered</div>
-            <div className="tile"><span className="num">{s.totals.answered}</span>answered</div>
-            <div className="tile"><span className="num">{s.totals.abandoned}</span>abandoned</div>
-            <div className="tile"><span className="num">{duration(s.totals.asaMs)}</span>ASA</div>
-            <div className="tile"><span className="num">{duration(s.totals.ahtMs)}</span>AHT</div>
-            <div className="tile"><span className="num">{s.totals.serviceLevelPct ?? '—'}%</span>SL ({s.serviceLevelSeconds} s)</div>
+            <div className="tile">
+              <span className="num">{s.totals.offered}</span>offered
+            </div>
+            <div className="tile">
+              <span className="num">{s.totals.answered}</span>answered
+            </div>
+            <div className="tile">
+              <span className="num">{s.totals.abandoned}</span>abandoned
+            </div>
+            <div className="tile">
+              <span className="num">{duration(s.totals.asaMs)}</span>ASA
+            </div>
+            <div className="tile">
+              <span className="num">{duration(s.totals.ahtMs)}</span>AHT
+            </div>
+            <div className="tile">
+              <span className="num">{s.totals.serviceLevelPct ?? '—'}%</span>SL (
+              {s.serviceLevelSeconds} s)
+            </div>
           </div>
         )}
       </section>
@@ -58,7 +95,9 @@ export default function ReportsPage() {
         <section className="card wide" aria-label="Calls per hour">
           <h2>Calls per hour</h2>
           <ResponsiveContainer width="100%" height={280}>
-            <BarChart data={s.hours.map((h) => ({ ...h, hour: h.hour.slice(5, 13).replace('T', ' ') }))}>
+            <BarChart
+              data={s.hours.map((h) => ({ ...h, hour: h.hour.slice(5, 13).replace('T', ' ') }))}
+            >
               <CartesianGrid strokeDasharray="3 3" />
               <XAxis dataKey="hour" />
               <YAxis allowDecimals={false} />
@@ -75,10 +114,22 @@ export default function ReportsPage() {
         <section className="card wide" aria-label="Agents">
           <h2>Agents</h2>
           <table>
-            <thead><tr><th>Agent</th><th>Answered</th><th>Talk</th><th>AHT</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Agent</th>
+                <th>Answered</th>
+                <th>Talk</th>
+                <th>AHT</th>
+              </tr>
+            </thead>
             <tbody>
               {s.agents.map((a) => (
-                <tr key={a.userId}><td>{a.displayName}</td><td>{a.answered}</td><td>{duration(a.talkMs)}</td><td>{duration(a.ahtMs)}</td></tr>
+                <tr key={a.userId}>
+                  <td>{a.displayName}</td>
+                  <td>{a.answered}</td>
+                  <td>{duration(a.talkMs)}</td>
+                  <td>{duration(a.ahtMs)}</td>
+                </tr>
               ))}
             </tbody>
           </table>

@@ -25,19 +25,46 @@ export interface Summary {
   from: string;
   to: string;
   serviceLevelSeconds: number;
-  totals: { offered: number; answered: number; abandoned: number; answeredWithinSl: number; asaMs: number; ahtMs: number; serviceLevelPct: number | null };
-  hours: Array<{ hour: string; offered: number; answered: number; abandoned: number; answeredWithinSl: number }>;
+  totals: {
+    offered: number;
+    answered: number;
+    abandoned: number;
+    answeredWithinSl: number;
+    asaMs: number;
+    ahtMs: number;
+    serviceLevelPct: number | null;
+  };
+  hours: Array<{
+    hour: string;
+    offered: number;
+    answered: number;
+    abandoned: number;
+    answeredWithinSl: number;
+  }>;
   queues: QueueFigures[];
-  agents: Array<{ userId: number; displayName: string; answered: number; talkMs: number; ahtMs: number }>;
+  agents: Array<{
+    userId: number;
+    displayName: string;
+    answered: number;
+    talkMs: number;
+    ahtMs: number;
+  }>;
 }
 
 export const getSummary = (from?: string, to?: string) =>
-  api.request<Summary>('GET', `/reports/summary${from && to ? `?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}` : ''}`);
+  api.request<Summary>(
+    'GET',
+    `/reports/summary${from && to ? `?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}` : ''}`,
+  );
 
 export const getLiveCalls = () => api.request<{ items: LiveCall[] }>('GET', '/live-calls');
 export const getQuality = () => api.request<{ items: Quality[] }>('GET', '/call-quality');
 export const getAgentsList = () => api.request<{ items: Agent[] }>('GET', '/agents');
-export const getQueues = () => api.request<{ items: Array<{ id: number; name: string; serviceLevelSeconds: number }> }>('GET', '/queues?limit=200');
+export const getQueues = () =>
+  api.request<{ items: Array<{ id: number; name: string; serviceLevelSeconds: number }> }>(
+    'GET',
+    '/queues?limit=200',
+  );
 export const monitor = (callId: string, mode: 'listen' | 'whisper' | 'barge') =>
   api.request('POST', `/live-calls/${encodeURIComponent(callId)}/monitor`, { mode });
 
@@ -50,7 +77,9 @@ export function queueRows(
 ) {
   const byQueue = new Map(today.map((q) => [q.queueId, q]));
   return queues.map((q) => {
-    const waiting = calls.filter((c) => c.queueId === q.id && (c.status === 'queued' || c.status === 'offered'));
+    const waiting = calls.filter(
+      (c) => c.queueId === q.id && (c.status === 'queued' || c.status === 'offered'),
+    );
     const longest = waiting.reduce((m, c) => Math.max(m, now - Date.parse(c.startedAt)), 0);
     const t = byQueue.get(q.id);
     return {
@@ -60,7 +89,8 @@ export function queueRows(
       longestWaitMs: longest,
       answered: t?.answered ?? 0,
       abandoned: t?.abandoned ?? 0,
-      serviceLevelPct: t && t.offered ? Math.round((1000 * t.answeredWithinSl) / t.offered) / 10 : null,
+      serviceLevelPct:
+        t && t.offered ? Math.round((1000 * t.answeredWithinSl) / t.offered) / 10 : null,
     };
   });
 }

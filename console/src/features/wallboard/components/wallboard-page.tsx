@@ -40,10 +40,22 @@ function useThrottled(fn: () => void, ms: number): () => void {
 export default function WallboardPage() {
   const qc = useQueryClient();
   const queues = useQuery({ queryKey: ['queues', 'wallboard'], queryFn: getQueues });
-  const calls = useQuery({ queryKey: ['live-calls'], queryFn: getLiveCalls, refetchInterval: 15_000 });
-  const today = useQuery({ queryKey: ['reports', 'today'], queryFn: () => getSummary(), refetchInterval: 60_000 });
+  const calls = useQuery({
+    queryKey: ['live-calls'],
+    queryFn: getLiveCalls,
+    refetchInterval: 15_000,
+  });
+  const today = useQuery({
+    queryKey: ['reports', 'today'],
+    queryFn: () => getSummary(),
+    refetchInterval: 60_000,
+  });
   const agentsQ = useQuery({ queryKey: ['agents'], queryFn: getAgentsList });
-  const qualityQ = useQuery({ queryKey: ['call-quality'], queryFn: getQuality, refetchInterval: 10_000 });
+  const qualityQ = useQuery({
+    queryKey: ['call-quality'],
+    queryFn: getQuality,
+    refetchInterval: 10_000,
+  });
   const [quality, setQuality] = useState<Record<string, Quality>>({});
   const [message, setMessage] = useState<string>();
   const [now, setNow] = useState(Date.now());
@@ -52,11 +64,18 @@ export default function WallboardPage() {
     return () => clearInterval(t);
   }, []);
   useEffect(() => {
-    if (qualityQ.data) setQuality(Object.fromEntries(qualityQ.data.items.map((q) => [q.callId, q])));
+    if (qualityQ.data)
+      setQuality(Object.fromEntries(qualityQ.data.items.map((q) => [q.callId, q])));
   }, [qualityQ.data]);
 
-  const refetchCalls = useThrottled(() => void qc.invalidateQueries({ queryKey: ['live-calls'] }), 300);
-  const refetchToday = useThrottled(() => void qc.invalidateQueries({ queryKey: ['reports', 'today'] }), 5_000);
+  const refetchCalls = useThrottled(
+    () => void qc.invalidateQueries({ queryKey: ['live-calls'] }),
+    300,
+  );
+  const refetchToday = useThrottled(
+    () => void qc.invalidateQueries({ queryKey: ['reports', 'today'] }),
+    5_000,
+  );
   useRealtime('call.*', (e) => {
     if (e.topic === 'call.quality') {
       const q = e.data as unknown as Quality;
@@ -67,14 +86,29 @@ export default function WallboardPage() {
     if (e.topic === 'call.ended' || e.topic === 'call.answered') refetchToday();
   });
   useRealtime('agent.state', (e) => {
-    const d = e.data as { userId: number; status: string; reason: string | null; since: string; callId: string | null };
-    qc.setQueryData<{ items: Agent[] }>(['agents'], (old) =>
-      old && { items: old.items.map((a) => (a.userId === d.userId ? { ...a, status: d.status, reason: d.reason, since: d.since, callId: d.callId } : a)) },
+    const d = e.data as {
+      userId: number;
+      status: string;
+      reason: string | null;
+      since: string;
+      callId: string | null;
+    };
+    qc.setQueryData<{ items: Agent[] }>(
+      ['agents'],
+      (old) =>
+        old && {
+          items: old.items.map((a) =>
+            a.userId === d.userId
+              ? { ...a, status: d.status, reason: d.reason, since: d.since, callId: d.callId }
+              : a,
+          ),
+        },
     );
   });
 
   const rows = useMemo(
-    () => queueRows(queues.data?.items ?? [], calls.data?.items ?? [], today.data?.queues ?? [], now),
+    () =>
+      queueRows(queues.data?.items ?? [], calls.data?.items ?? [], today.data?.queues ?? [], now),
     [queues.data, calls.data, today.data, now],
   );
   const agents = agentsQ.data?.items ?? [];
@@ -86,7 +120,9 @@ export default function WallboardPage() {
       <section className="tiles" aria-label="Agents by state">
         {['available', 'on_call', 'ringing', 'wrap_up', 'away', 'offline'].map((s) => (
           <div key={s} className={`tile state-${s}`}>
-            <span className="num" data-testid={`agents-${s}`}>{states[s] ?? 0}</span>
+            <span className="num" data-testid={`agents-${s}`}>
+              {states[s] ?? 0}
+            </span>
             <span>{s.replace('_', ' ')}</span>
           </div>
         ))}
@@ -95,7 +131,14 @@ export default function WallboardPage() {
         <h2>Queues today</h2>
         <table>
           <thead>
-            <tr><th>Queue</th><th>Waiting</th><th>Longest wait</th><th>Answered</th><th>Abandoned</th><th>Service level</th></tr>
+            <tr>
+              <th>Queue</th>
+              <th>Waiting</th>
+              <th>Longest wait</th>
+              <th>Answered</th>
+              <th>Abandoned</th>
+              <th>Service level</th>
+            </tr>
           </thead>
           <tbody>
             {rows.map((r) => (
@@ -116,7 +159,18 @@ export default function WallboardPage() {
         {message && <p role="status">{message}</p>}
         <table>
           <thead>
-            <tr><th>From</th><th>To</th><th>Status</th><th>Agent</th><th>Duration</th><th>Jitter</th><th>Loss</th><th>RTT</th><th>Audio</th><th /></tr>
+            <tr>
+              <th>From</th>
+              <th>To</th>
+              <th>Status</th>
+              <th>Agent</th>
+              <th>Duration</th>
+              <th>Jitter</th>
+              <th>Loss</th>
+              <th>RTT</th>
+              <th>Audio</th>
+              <th />
+            </tr>
           </thead>
           <tbody>
             {(calls.data?.items ?? []).map((c) => {
@@ -131,7 +185,17 @@ export default function WallboardPage() {
                   <td>{q?.jitterMs ?? '—'} ms</td>
                   <td>{q?.packetLossPct ?? '—'} %</td>
                   <td>{q?.rttMs ?? '—'} ms</td>
-                  <td>{q ? (q.oneWayAudio ? <strong className="error">one-way audio</strong> : 'ok') : '—'}</td>
+                  <td>
+                    {q ? (
+                      q.oneWayAudio ? (
+                        <strong className="error">one-way audio</strong>
+                      ) : (
+                        'ok'
+                      )
+                    ) : (
+                      '—'
+                    )}
+                  </td>
                   <td className="row">
                     {(['listen', 'whisper', 'barge'] as const).map((m) => (
                       <button
