@@ -1,55 +1,8 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import { api, qs, type Page } from '../../../lib/api.ts';
+import type { Agent, CdrRow, LiveCall } from '../../../lib/types.ts';
 
-export interface Agent {
-  userId: number;
-  displayName: string;
-  extension: string | null;
-  hasPhone: boolean;
-  status: string;
-  reason: string | null;
-  since: string;
-  callId: string | null;
-  wrapUpUntil: string | null;
-  callsAnswered: number;
-}
-
-export interface LiveCall {
-  callId: string;
-  status: string;
-  from: string;
-  to: string;
-  queueId: number | null;
-  agentUserId: number | null;
-  startedAt: string;
-  answeredAt: string | null;
-  onHold: boolean;
-  agentMuted: boolean;
-}
-
-export interface CdrRow {
-  id: number;
-  linkedid: string;
-  direction: string;
-  channelKind: string;
-  state: string;
-  fromNumber: string | null;
-  toNumber: string | null;
-  didId: number | null;
-  queueId: number | null;
-  agentUserId: number | null;
-  startedAt: string;
-  answeredAt: string | null;
-  endedAt: string | null;
-  waitMs: number;
-  talkMs: number;
-  holdMs: number;
-  hangupCause: string | null;
-  hangupSide: string | null;
-  disposition: string | null;
-  notes: string | null;
-  recordingPath: string | null;
-}
+export type { Agent, CdrRow, LiveCall };
 
 export const getAgents = () => api.request<{ items: Agent[] }>('GET', '/agents');
 export const agentsQuery = () => queryOptions({ queryKey: ['agents'], queryFn: getAgents });

@@ -7,7 +7,7 @@ import { useQuery } from '@tanstack/react-query';
 import { api, qs, type Page } from '../../../lib/api.ts';
 import { dateTime, duration, saveBlob } from '../../../lib/format.ts';
 import { requestDial } from '../../../lib/dial.ts';
-import type { CdrRow } from '../../agent/api/agent.ts';
+import type { CdrRow } from '../../../lib/types.ts';
 
 interface Filters {
   from: string;

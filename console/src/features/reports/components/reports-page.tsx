@@ -12,7 +12,7 @@ import {
   YAxis,
 } from 'recharts';
 import { duration, saveBlob, toCsv } from '../../../lib/format.ts';
-import { getSummary, type Summary } from '../../wallboard/api/wallboard.ts';
+import { summaryQuery, type Summary } from '../api/reports.ts';
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
@@ -36,10 +36,7 @@ export function summaryCsv(s: Summary): string {
 export default function ReportsPage() {
   const [from, setFrom] = useState(day(new Date()));
   const [to, setTo] = useState(day(new Date(Date.now() + 86_400_000)));
-  const q = useQuery({
-    queryKey: ['reports', from, to],
-    queryFn: () => getSummary(new Date(from).toISOString(), new Date(to).toISOString()),
-  });
+  const q = useQuery(summaryQuery(new Date(from).toISOString(), new Date(to).toISOString()));
   const s = q.data;
   return (
     <div className="grid">

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { agentsByState, queueRows } from './wallboard.ts';
-import type { LiveCall } from '../../agent/api/agent.ts';
+import type { LiveCall } from '../../../lib/types.ts';
 
 const call = (queueId: number, status: string, startedAt: number): LiveCall => ({
   callId: `c${queueId}-${startedAt}`,

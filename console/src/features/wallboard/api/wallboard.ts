@@ -1,5 +1,5 @@
 import { api } from '../../../lib/api.ts';
-import type { Agent, LiveCall } from '../../agent/api/agent.ts';
+import type { Agent, LiveCall, QueueFigures, Summary } from '../../../lib/types.ts';
 
 export interface Quality {
   callId: string;
@@ -9,46 +9,6 @@ export interface Quality {
   rttMs: number | null;
   inboundBytes: number;
   oneWayAudio: boolean;
-}
-
-export interface QueueFigures {
-  queueId: number;
-  offered: number;
-  answered: number;
-  abandoned: number;
-  answeredWithinSl: number;
-  asaMs: number;
-  longestWaitMs: number;
-}
-
-export interface Summary {
-  from: string;
-  to: string;
-  serviceLevelSeconds: number;
-  totals: {
-    offered: number;
-    answered: number;
-    abandoned: number;
-    answeredWithinSl: number;
-    asaMs: number;
-    ahtMs: number;
-    serviceLevelPct: number | null;
-  };
-  hours: Array<{
-    hour: string;
-    offered: number;
-    answered: number;
-    abandoned: number;
-    answeredWithinSl: number;
-  }>;
-  queues: QueueFigures[];
-  agents: Array<{
-    userId: number;
-    displayName: string;
-    answered: number;
-    talkMs: number;
-    ahtMs: number;
-  }>;
 }
 
 export const getSummary = (from?: string, to?: string) =>

@@ -7,7 +7,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRealtime } from '../../../lib/realtime.ts';
 import { duration } from '../../../lib/format.ts';
-import type { Agent } from '../../agent/api/agent.ts';
+import type { Agent } from '../../../lib/types.ts';
 import {
   agentsByState,
   getAgentsList,
