@@ -11,7 +11,8 @@
  * the agent's 1000 Hz fake microphone); the wallboard shows the live call with its media
  * figures; hold and unhold, mute and unmute (each proven by what the carrier hears), DTMF;
  * hang-up, the wrap-up countdown, disposition and notes; the CDR explorer shows it and exports
- * it as CSV. Then: ring-all leaves the other agent's screen when one answers; an outbound call
+ * it as CSV. Then: ring-all leaves the other agent's screen when one answers, and a supervisor
+ * listens in from the wallboard (their softphone answers by itself); an outbound call
  * from the dialer, with its wrap-up typed offline and synced once online; the softphone's
  * failure reasons (credentials, network, microphone) and its reconnect. Screenshots of the
  * main screens go to tests/artifacts/console/ (git-ignored), with the browsers' console log.
@@ -116,6 +117,8 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
   const admin = { email: '', name: 'E2E Admin' };
   const agent = { email: '', name: 'E2E Agent' };
   const agent2 = { email: '', name: 'E2E Second Agent', id: 0 };
+  const supervisor = { email: '', name: 'E2E Supervisor', id: 0 };
+  let supervisorPage: Page;
   let adminUser: TestUser;
   let agent2Page: Page;
   const queueName = `E2E Sales ${Date.now().toString(36)}`;
@@ -157,6 +160,11 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     });
     agent2.email = second.email;
     agent2.id = second.id;
+    const boss = await createUser(app.db, tenant.id, 'supervisor', {
+      displayName: supervisor.name,
+    });
+    supervisor.email = boss.email;
+    supervisor.id = boss.id;
 
     const media = mkdtempSync(path.join(tmpdir(), 'calldock-e2e-'));
     const wav = path.join(media, 'agent-1000hz.wav');
@@ -196,6 +204,7 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     adminPage = await context('admin');
     agentPage = await context('agent');
     agent2Page = await context('agent2');
+    supervisorPage = await context('supervisor');
   }, 180_000);
 
   afterAll(async () => {
@@ -440,7 +449,7 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     await shot(adminPage, '11-reports');
   }, 60_000);
 
-  it('rings every agent of a ring-all queue; when one answers, it leaves the other’s screen at once', async () => {
+  it('rings every agent of a ring-all queue; when one answers, it leaves the other’s screen at once; a supervisor listens in', async () => {
     // The second agent gets a browser phone and joins the queue through the API (the UI for it
     // was shown above).
     const token = await tokenFor(app, adminUser);
@@ -460,6 +469,15 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     expect(
       (await call('POST', `/queues/${queue.id}/members`, { userId: agent2.id })).statusCode,
     ).toBe(201);
+    // A supervisor with a browser phone, to listen in.
+    expect((await call('POST', '/endpoints/agents', { userId: supervisor.id })).statusCode).toBe(
+      201,
+    );
+    await login(supervisorPage, supervisor.email);
+    await supervisorPage
+      .getByTestId('phone-state')
+      .getByText('Registered')
+      .waitFor({ timeout: 30_000 });
     await login(agent2Page, agent2.email);
     await agent2Page
       .getByTestId('phone-state')
@@ -489,6 +507,36 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     console.log(
       `ring-all: the call left the other agent's screen ${goneAfterMs} ms after the answer click`,
     );
+
+    // The supervisor listens from the wallboard: their softphone answers by itself and hears
+    // the call (the customer's 440 Hz).
+    const talking = await phones.talk(carrierChannel, 'tone:440');
+    await supervisorPage.getByRole('link', { name: 'Wallboard' }).click();
+    const row = supervisorPage
+      .getByTestId('live-call')
+      .filter({ hasText: caller.replace('+', '') });
+    await row.getByRole('button', { name: 'listen' }).click();
+    const listening = async () =>
+      supervisorPage.evaluate(async () => {
+        const s = await window.__calldockPhone?.stats();
+        return s ? { inboundBytes: s.inboundBytes, audioLevelIn: s.audioLevelIn } : null;
+      });
+    const heardFirst = await until('the supervisor to hear the call', async () => {
+      const s = await listening();
+      return s && s.inboundBytes > 0 ? s : undefined;
+    });
+    await until('the supervisor’s inbound audio to grow, with sound', async () => {
+      const s = await listening();
+      return s && s.inboundBytes > heardFirst.inboundBytes + 4_000 && (s.audioLevelIn ?? 0) > 0.001
+        ? s
+        : undefined;
+    });
+    const monitored = app.calls.activeCalls().find((c) => c.to === did)!;
+    expect(app.monitor.list(monitored.id)).toMatchObject([
+      { supervisorUserId: supervisor.id, mode: 'listen', answered: true },
+    ]);
+    await shot(supervisorPage, '13-supervisor-listening');
+    await talking.stop();
     await agent2Page.getByRole('button', { name: 'Hang up' }).click();
     await phones.ended(carrierChannel, 15_000);
     carrierChannel = undefined;

@@ -13,3 +13,15 @@ export function onDialRequest(fn: (number: string) => void): () => void {
   window.addEventListener(EVENT, listener);
   return () => window.removeEventListener(EVENT, listener);
 }
+
+const EXPECT = 'calldock:expect-call';
+
+/** The PBX is about to ring my phone because I asked (listen, whisper, barge): answer it there. */
+export function expectCall(): void {
+  window.dispatchEvent(new Event(EXPECT));
+}
+
+export function onExpectCall(fn: () => void): () => void {
+  window.addEventListener(EXPECT, fn);
+  return () => window.removeEventListener(EXPECT, fn);
+}

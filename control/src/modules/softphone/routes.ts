@@ -87,6 +87,9 @@ export const softphoneRoutes: FastifyPluginAsyncTypebox = async (app) => {
         );
       }
       const { endpoint, secret } = await app.endpoints.rotateSecret(request, tenantId, own.id);
+      // The call engine's view of this user may predate their endpoint (created after it was
+      // cached): the phone coming online is the moment to look again.
+      await app.agents.refresh(auth.userId);
       const username = endpoint.sipUsername ?? endpoint.asteriskId;
       const host = new URL(app.config.sipWsUrl).hostname;
       return {

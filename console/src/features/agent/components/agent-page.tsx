@@ -8,7 +8,7 @@ import { api, ApiError } from '../../../lib/api.ts';
 import { useRealtime } from '../../../lib/realtime.ts';
 import { dateTime, duration } from '../../../lib/format.ts';
 import { Outbox } from '../../../lib/outbox.ts';
-import { onDialRequest } from '../../../lib/dial.ts';
+import { onDialRequest, onExpectCall } from '../../../lib/dial.ts';
 import { navigate } from '../../../lib/router.ts';
 import type {
   FailureReason,
@@ -203,6 +203,14 @@ export default function AgentPage() {
         placeCall(number).catch((err: Error) => setDialMessage(err.message));
       }),
     [placeCall],
+  );
+
+  useEffect(
+    () =>
+      onExpectCall(() => {
+        autoAnswerUntil.current = Date.now() + 30_000;
+      }),
+    [],
   );
 
   useEffect(() => {

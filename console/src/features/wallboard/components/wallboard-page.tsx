@@ -6,6 +6,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRealtime } from '../../../lib/realtime.ts';
+import { expectCall } from '../../../lib/dial.ts';
 import { duration } from '../../../lib/format.ts';
 import type { Agent } from '../../../lib/types.ts';
 import {
@@ -202,11 +203,13 @@ export default function WallboardPage() {
                         key={m}
                         className="secondary"
                         disabled={!c.agentUserId}
-                        onClick={() =>
+                        onClick={() => {
+                          // My phone rings for it: the softphone answers that call by itself.
+                          expectCall();
                           void monitor(c.callId, m)
                             .then(() => setMessage(`${m}: your phone rings`))
-                            .catch((err: Error) => setMessage(err.message))
-                        }
+                            .catch((err: Error) => setMessage(err.message));
+                        }}
                       >
                         {m}
                       </button>
