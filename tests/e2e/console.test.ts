@@ -4,13 +4,14 @@
  * PBX, and the carrier instance playing the PSTN. The tests run in order and build on each other.
  *
  * An admin creates the agent's browser phone, a queue with the agent in it and a DID to it, all
- * in the UI (an API field error shows next to its input on the way); the agent logs in, the
+ * in the UI (an API field error shows next to its input on the way; the service worker is
+ * active); the agent logs in, the
  * softphone registers, preflight passes and they go available; the carrier calls the DID; the
  * call rings in the agent's browser (caller, queue) and is answered; audio flows both ways (the
  * agent's getStats() inbound bytes grow while the carrier plays 440 Hz, and the carrier hears
  * the agent's 1000 Hz fake microphone); the wallboard shows the live call with its media
  * figures; hold and unhold, mute and unmute (each proven by what the carrier hears), DTMF;
- * hang-up, the wrap-up countdown, disposition and notes; the CDR explorer shows it and exports
+ * the customer falling silent is flagged as one-way audio on the wallboard; hang-up, the wrap-up countdown, disposition and notes; the CDR explorer shows it and exports
  * it as CSV. Then: ring-all leaves the other agent's screen when one answers, and a supervisor
  * listens in from the wallboard (their softphone answers by itself); an outbound call
  * from the dialer, with its wrap-up typed offline and synced once online; the softphone's
@@ -239,6 +240,11 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
 
   it('lets an admin set up a phone, a queue with the agent and a DID, in the UI', async () => {
     await login(adminPage, admin.email);
+    // Installable: the service worker is active.
+    const worker = await adminPage.evaluate(
+      async () => (await navigator.serviceWorker.ready).active?.scriptURL,
+    );
+    expect(worker).toBe(`${base}/sw.js`);
     await adminPage.getByRole('link', { name: 'Admin' }).click();
     await shot(adminPage, '01-admin-queues');
 
@@ -387,7 +393,12 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
       .click();
     await dtmf;
 
+    // The customer falls silent (no more RTP from the carrier): after 5 s without inbound audio
+    // on the agent's side, the supervisor's live calls flag one-way audio.
     await talking.stop();
+    const liveRow = adminPage.getByTestId('live-call').filter({ hasText: caller.replace('+', '') });
+    await liveRow.getByText('one-way audio').waitFor({ timeout: 20_000 });
+    await shot(adminPage, '08b-wallboard-one-way-audio');
     await agentPage.getByRole('button', { name: 'Hang up' }).click();
     await phones.ended(carrierChannel, 15_000);
     carrierChannel = undefined;

@@ -24,6 +24,20 @@ describe('QualityBoard', () => {
     expect(board.report(1, 'c1', 7, sample(900)).oneWayAudio).toBe(false);
   });
 
+  it('does not count silence on hold as one-way audio', () => {
+    let now = 0;
+    const board = new QualityBoard(() => now);
+    board.report(1, 'c1', 7, sample(100));
+    now = 4_000;
+    board.report(1, 'c1', 7, sample(100), true);
+    now = 8_000;
+    expect(board.report(1, 'c1', 7, sample(100), true).oneWayAudio).toBe(false);
+    now = 12_000;
+    expect(board.report(1, 'c1', 7, sample(100)).oneWayAudio).toBe(false);
+    now = 13_000;
+    expect(board.report(1, 'c1', 7, sample(100)).oneWayAudio).toBe(true);
+  });
+
   it('does not list another tenant’s calls, nor calls that ended', () => {
     const board = new QualityBoard(() => 0);
     board.report(1, 'a', 7, sample(1));

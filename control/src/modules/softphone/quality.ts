@@ -38,13 +38,25 @@ export class QualityBoard {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** Records a sample and returns the call's judged quality. */
-  report(tenantId: number, callId: string, userId: number, sample: QualitySample): CallQuality {
+  /**
+   * Records a sample and returns the call's judged quality. `quiet`: the agent is meant to hear
+   * nothing now (the customer is on hold), so silence is not one-way audio.
+   */
+  report(
+    tenantId: number,
+    callId: string,
+    userId: number,
+    sample: QualitySample,
+    quiet = false,
+  ): CallQuality {
     const now = this.now();
     const key = `${tenantId}:${callId}`;
     const previous = this.calls.get(key)?.quality;
     const grew =
-      !previous || sample.inboundBytes > previous.inboundBytes || previous.userId !== userId;
+      quiet ||
+      !previous ||
+      sample.inboundBytes > previous.inboundBytes ||
+      previous.userId !== userId;
     const inboundGrewAt = grew ? now : previous.inboundGrewAt;
     const quality: CallQuality = {
       ...sample,

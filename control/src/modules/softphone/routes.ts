@@ -119,7 +119,15 @@ export const softphoneRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const tenantId = tenantOf(request);
       const call = app.calls.getCall(tenantId, request.params.callId);
       if (!call || call.agent?.userId !== auth.userId) throw callNotFound(request.params.callId);
-      const quality = present(board.report(tenantId, call.id, auth.userId, request.body));
+      const quality = present(
+        board.report(
+          tenantId,
+          call.id,
+          auth.userId,
+          request.body,
+          call.holdStartedAt !== undefined,
+        ),
+      );
       app.realtime.publish(tenantId, 'call.quality', quality);
       return quality;
     },
