@@ -36,7 +36,13 @@ export function summaryCsv(s: Summary): string {
 export default function ReportsPage() {
   const [from, setFrom] = useState(day(new Date()));
   const [to, setTo] = useState(day(new Date(Date.now() + 86_400_000)));
-  const q = useQuery(summaryQuery(new Date(from).toISOString(), new Date(to).toISOString()));
+  // A half-typed date is no range yet: ask nothing until both parse.
+  const iso = (d: string) => (Number.isNaN(Date.parse(d)) ? '' : new Date(d).toISOString());
+  const range = { from: iso(from), to: iso(to) };
+  const q = useQuery({
+    ...summaryQuery(range.from, range.to),
+    enabled: Boolean(range.from && range.to),
+  });
   const s = q.data;
   return (
     <div className="grid">
