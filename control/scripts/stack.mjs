@@ -21,6 +21,7 @@ import net from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureChromium, ensureConsoleBuilt } from './console-build.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PROVISION = path.join(ROOT, 'asterisk/provision.sh');
@@ -78,18 +79,6 @@ function ensureWidgetBuilt() {
   say('building the website widget…');
   if (run(process.execPath, [path.join(widget, 'build.mjs')]) !== 0) fail('widget build failed; see above');
   writeFileSync(marker, want);
-}
-
-/** The browser tests drive Debian's headless Chromium: install it when it is missing. */
-function ensureChromium() {
-  if (existsSync('/usr/bin/chromium') || process.env.CALLDOCK_SKIP_CHROMIUM === '1') return;
-  say('installing chromium for the browser tests (apt-get)…');
-  if (run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium']) !== 0) {
-    run('apt-get', ['update']);
-    if (run('apt-get', ['install', '-y', '--no-install-recommends', 'chromium']) !== 0) {
-      fail('could not install chromium (apt-get install chromium); the browser tests need it');
-    }
-  }
 }
 
 function canConnect(host, port, timeoutMs = 1_000) {
@@ -195,9 +184,18 @@ async function waitReady(url, child, timeoutMs = 30_000) {
   return last;
 }
 
+function buildConsole() {
+  try {
+    ensureConsoleBuilt({ log: say });
+  } catch (err) {
+    fail(err.message);
+  }
+}
+
 async function start() {
   ensureDependencies();
   ensureWidgetBuilt();
+  buildConsole();
   const env = stackEnv();
   await ensureMysql(env.DATABASE_URL);
   provision(['start', env.CALLDOCK_INSTANCE, 'main'], env);
@@ -266,7 +264,6 @@ async function start() {
 async function test(extraArgs) {
   ensureDependencies();
   ensureWidgetBuilt();
-  ensureChromium();
   const url = process.env.CALLDOCK_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/';
   if (!process.env.CALLDOCK_TEST_MYSQL_URL && !dockerAnswers()) await ensureMysql(url);
   // Build the Asterisk root now, with its output in view, rather than inside the suite's setup.
@@ -274,6 +271,16 @@ async function test(extraArgs) {
   say('type-checking…');
   if (run(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'control', '--noEmit']) !== 0) {
     fail('type errors; see above');
+  }
+  if (run(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'console', '--noEmit']) !== 0) {
+    fail('type errors in the console; see above');
+  }
+  // The browser tests need the built console and a Chromium.
+  buildConsole();
+  try {
+    ensureChromium({ log: say });
+  } catch (err) {
+    fail(err.message);
   }
   say('linting…');
   if (run(path.join(ROOT, 'node_modules/.bin/eslint'), ['.']) !== 0) fail('lint errors; see above');

@@ -2,6 +2,7 @@
  * Builds the Fastify app and never listens: `server.ts` listens, tests call `app.inject()`.
  */
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Fastify, {
   type FastifyInstance,
@@ -11,7 +12,6 @@ import Fastify, {
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import fastifyStatic from '@fastify/static';
 import type { Config } from './config.ts';
 import errorsPlugin from './plugins/errors.ts';
 import dbPlugin from './plugins/db.ts';
@@ -30,6 +30,7 @@ import helpdeskPlugin from './modules/helpdesk/plugin.ts';
 import realtimePlugin from './plugins/realtime.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { apiRoutes } from './modules/index.ts';
+import { consoleRoutes } from './console.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -98,8 +99,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}) {
   await app.register(healthRoutes);
   await app.register(apiRoutes, { prefix: '/api/v1' });
 
-  if (config.consoleDist && existsSync(config.consoleDist)) {
-    await app.register(fastifyStatic, { root: config.consoleDist, wildcard: false });
+  if (config.consoleDist && existsSync(path.join(config.consoleDist, 'index.html'))) {
+    await app.register(consoleRoutes, { root: config.consoleDist });
   }
 
   return app;

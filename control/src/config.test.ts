@@ -26,6 +26,15 @@ describe('loadConfig', () => {
     expect(config.ari.url).toBe('http://pbx:8088');
   });
 
+  it('tells browsers the SIP WebSocket on ARI\'s host by default, or SIP_WS_URL', () => {
+    expect(loadConfig(minimal).sipWsUrl).toBe('ws://127.0.0.1:8088/ws');
+    expect(loadConfig({ ...minimal, ARI_URL: 'https://pbx.example.com:8089' }).sipWsUrl).toBe(
+      'wss://pbx.example.com:8089/ws',
+    );
+    expect(loadConfig({ ...minimal, SIP_WS_URL: 'wss://sip.example.com/ws' }).sipWsUrl).toBe('wss://sip.example.com/ws');
+    expect(() => loadConfig({ ...minimal, SIP_WS_URL: 'http://sip.example.com/ws' })).toThrow(/SIP_WS_URL must use ws:\/\/ or wss:\/\//);
+  });
+
   it('takes PUBLIC_URL without a trailing slash, and leaves it unset when empty', () => {
     expect(loadConfig({ ...minimal, PUBLIC_URL: 'https://cc.example.com/' }).publicUrl).toBe('https://cc.example.com');
     expect(loadConfig({ ...minimal, PUBLIC_URL: ' ' }).publicUrl).toBeUndefined();

@@ -29,6 +29,11 @@ export interface Config {
   publicUrl: string | undefined;
   /** Folder holding the console's production build, served at `/` when it exists. */
   consoleDist: string | undefined;
+  /**
+   * Where browsers reach Asterisk's SIP-over-WebSocket transport (ws://… or wss://…/ws), handed
+   * to the console's softphone. Default: Asterisk's HTTP server from ARI_URL, path /ws.
+   */
+  sipWsUrl: string;
   /** The CDR outbox: where call records wait (fsync'd) while MySQL is unreachable. */
   cdrOutboxFile: string;
   /** Asterisk's cdr_csv Master.csv (host path), read to write the CDR of fallback calls. */
@@ -199,6 +204,14 @@ function neverBlock(env: Env): string[] {
   return entries;
 }
 
+/** Asterisk serves SIP over WebSocket on the same HTTP server as ARI, at /ws. */
+function defaultSipWsUrl(ariUrl: string): string {
+  const u = new URL(ariUrl);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  u.pathname = '/ws';
+  return u.toString();
+}
+
 export const DEFAULT_DATABASE_URL = 'mysql://root@127.0.0.1:3306/calldock';
 
 export function loadConfig(env: Env = process.env): Config {
@@ -225,6 +238,9 @@ export function loadConfig(env: Env = process.env): Config {
       ? url(env, 'PUBLIC_URL', 'https://cc.example.com', ['http:', 'https:'])
       : undefined,
     consoleDist: env.CONSOLE_DIST?.trim() || undefined,
+    sipWsUrl: env.SIP_WS_URL?.trim()
+      ? url(env, 'SIP_WS_URL', 'wss://pbx.example.com/ws', ['ws:', 'wss:'])
+      : defaultSipWsUrl(url(env, 'ARI_URL', 'http://127.0.0.1:8088', ['http:', 'https:'])),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     agentReconnectGraceSeconds: int(env, 'AGENT_RECONNECT_GRACE_SECONDS', 30, 0, 600),
     callbackRetrySeconds: int(env, 'CALLBACK_RETRY_SECONDS', 120, 1, 86_400),

@@ -85,6 +85,9 @@ const PLAIN_FILTERS = new Set([
   'priority',
   'slaState',
   'sourceKind',
+  'disposition',
+  'format',
+  'serviceLevelSeconds',
 ]);
 
 interface Route {
@@ -771,6 +774,16 @@ describe('tenant isolation: every route, with tenant A’s tokens, against tenan
       'PATCH /api/v1/ticket-fields/:id': () => ({ label: 'Taken over', required: true }),
       'POST /api/v1/ticket-views': () => ({ name: `Walker ${fresh}`, filters: { status: 'open' } }),
       'PATCH /api/v1/ticket-views/:id': () => ({ name: 'Taken over' }),
+      'PATCH /api/v1/calls/:id': () => ({ notes: 'Taken over', disposition: 'sale' }),
+      'POST /api/v1/live-calls/:callId/quality': () => ({
+        jitterMs: 1,
+        packetLossPct: 0,
+        rttMs: 10,
+        inboundBytes: 1,
+        outboundBytes: 1,
+        audioLevelIn: 0,
+        audioLevelOut: 0,
+      }),
     };
     const make = bodies[`${route.method} ${route.url}`];
     if (route.hasBody && !make)
@@ -806,6 +819,7 @@ describe('tenant isolation: every route, with tenant A’s tokens, against tenan
       viewId: B.view.id,
       phone: B.callerNumber,
       email: B.contact.email,
+      linkedid: String(B.liveCall.id),
     };
     if (values[name] === undefined) {
       throw new Error(`${route.method} ${route.url}: no value of B for the filter ${name}`);

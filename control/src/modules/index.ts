@@ -16,7 +16,9 @@ import { inviteRoutes } from './invites/routes.ts';
 import { ivrRoutes } from './ivr/routes.ts';
 import { queueRoutes } from './queues/routes.ts';
 import { recordingRoutes } from './recordings/routes.ts';
+import { reportRoutes } from './reports/routes.ts';
 import { securityRoutes } from './security/routes.ts';
+import { softphoneRoutes } from './softphone/routes.ts';
 import { tenantRoutes } from './tenants/routes.ts';
 import { userRoutes } from './users/routes.ts';
 import { voicemailRoutes } from './voicemail/routes.ts';
@@ -44,4 +46,6 @@ export const apiRoutes: FastifyPluginAsync = async (app) => {
   await app.register(widgetRoutes);
   await app.register(chatRoutes);
   await app.register(helpdeskRoutes);
+  await app.register(softphoneRoutes);
+  await app.register(reportRoutes);
 };

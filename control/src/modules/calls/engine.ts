@@ -589,7 +589,15 @@ export class CallEngine extends EventEmitter {
         timeoutSeconds: config.ringTimeoutSeconds,
         // A waiting callback has no channel yet to be the originator.
         ...(call.callback ? {} : { originator: call.id }),
-        variables: { CALLDOCK_CALL_ID: call.id, CALLDOCK_QUEUE: config.name },
+        variables: {
+          CALLDOCK_CALL_ID: call.id,
+          CALLDOCK_QUEUE: config.name,
+          // What the browser softphone shows while it rings: which call, queue and line, since when.
+          'PJSIP_HEADER(add,X-Calldock-Call-Id)': call.id,
+          'PJSIP_HEADER(add,X-Calldock-Queue)': config.name,
+          'PJSIP_HEADER(add,X-Calldock-Did)': call.to,
+          'PJSIP_HEADER(add,X-Calldock-Started)': new Date(call.startedAt).toISOString(),
+        },
       });
       if (call.stasisAt !== undefined) {
         // Routing's price: from the call's StasisStart to its first agent being dialled.

@@ -3,7 +3,8 @@
  * and the CDR. An agent controls and reads only their own calls; supervisors and admins any
  * call of their tenant.
  */
-import { Type } from '@sinclair/typebox';
+import { Readable } from 'node:stream';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { requireAuth, tenantOf } from '../../plugins/auth.ts';
@@ -78,6 +79,34 @@ const CdrRow = Type.Object({
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+const CSV_COLUMNS = [
+  'id', 'linkedid', 'direction', 'state', 'fromNumber', 'toNumber', 'didId', 'queueId', 'agentUserId',
+  'startedAt', 'answeredAt', 'endedAt', 'waitMs', 'talkMs', 'holdMs', 'hangupCause', 'hangupSide',
+  'disposition', 'notes',
+] as const;
+
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = value instanceof Date ? value.toISOString() : String(value);
+  // Quote what needs it; a leading = + - @ is defused so a spreadsheet never runs it as a formula.
+  const safe = /^[=+\-@]/.test(text) && !/^[+-]?\d/.test(text) ? `'${text}` : text;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+async function* csvLines(rows: AsyncIterable<Record<string, unknown>>): AsyncGenerator<string> {
+  yield `${CSV_COLUMNS.join(',')}\r\n`;
+  let batch = '';
+  let n = 0;
+  for await (const row of rows) {
+    batch += `${CSV_COLUMNS.map((c) => csvCell(row[c])).join(',')}\r\n`;
+    if (++n % 200 === 0) {
+      yield batch;
+      batch = '';
+    }
+  }
+  if (batch) yield batch;
+}
+
 export const callRoutes: FastifyPluginAsyncTypebox = async (app) => {
   /** The live call, if this caller may control it. */
   const liveCall = (request: FastifyRequest, callId: string): ActiveCall => {
@@ -147,6 +176,46 @@ export const callRoutes: FastifyPluginAsyncTypebox = async (app) => {
     Type.Object({ digits: Type.String({ pattern: '^[0-9*#A-D]{1,32}$' }) }, { additionalProperties: false }),
   );
 
+  const CdrFilters = {
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
+    queueId: Type.Optional(Type.Integer({ minimum: 1 })),
+    agentUserId: Type.Optional(Type.Integer({ minimum: 1 })),
+    didId: Type.Optional(Type.Integer({ minimum: 1 })),
+    direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound'), Type.Literal('internal')])),
+    state: Type.Optional(Type.String({ maxLength: 16 })),
+    disposition: Type.Optional(Type.String({ maxLength: 64 })),
+    linkedid: Type.Optional(Type.String({ maxLength: 128, description: 'The live call id the record belongs to' })),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Text in the numbers or notes' })),
+    format: Type.Optional(
+      Type.Union([Type.Literal('json'), Type.Literal('csv')], {
+        description: 'csv: every matching record (no pagination), streamed as text/csv',
+      }),
+    ),
+  };
+  type CdrQuery = { [K in keyof typeof CdrFilters]?: Static<(typeof CdrFilters)[K]> };
+  const cdrQuery = (request: FastifyRequest, q: CdrQuery) => {
+    const auth = requireAuth(request);
+    let query = app.db.selectFrom('calls').selectAll().where('calls.tenantId', '=', tenantOf(request));
+    if (!SUPERVISING.includes(auth.role)) query = query.where('calls.agentUserId', '=', auth.userId);
+    if (q.from) query = query.where('calls.startedAt', '>=', new Date(q.from));
+    if (q.to) query = query.where('calls.startedAt', '<', new Date(q.to));
+    if (q.queueId) query = query.where('calls.queueId', '=', q.queueId);
+    if (q.agentUserId) query = query.where('calls.agentUserId', '=', q.agentUserId);
+    if (q.didId) query = query.where('calls.didId', '=', q.didId);
+    if (q.direction) query = query.where('calls.direction', '=', q.direction);
+    if (q.state) query = query.where('calls.state', '=', q.state as never);
+    if (q.disposition) query = query.where('calls.disposition', '=', q.disposition);
+    if (q.linkedid) query = query.where('calls.linkedid', '=', q.linkedid);
+    if (q.q) {
+      const like = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query = query.where((eb) =>
+        eb.or([eb('calls.fromNumber', 'like', like), eb('calls.toNumber', 'like', like), eb('calls.notes', 'like', like)]),
+      );
+    }
+    return query;
+  };
+
   app.get(
     '/calls',
     {
@@ -154,31 +223,22 @@ export const callRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['calls'],
         summary: 'Call detail records',
-        description: 'Agents see only their own calls.',
-        querystring: listQuery({
-          from: Type.Optional(Type.String({ format: 'date-time' })),
-          to: Type.Optional(Type.String({ format: 'date-time' })),
-          queueId: Type.Optional(Type.Integer({ minimum: 1 })),
-          agentUserId: Type.Optional(Type.Integer({ minimum: 1 })),
-          didId: Type.Optional(Type.Integer({ minimum: 1 })),
-          direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound'), Type.Literal('internal')])),
-          state: Type.Optional(Type.String({ maxLength: 16 })),
-        }),
+        description: 'Agents see only their own calls. `format=csv` streams every matching record as CSV.',
+        querystring: listQuery(CdrFilters),
         response: { 200: listResponse(CdrRow) },
+        produces: ['application/json', 'text/csv'],
       },
     },
-    async (request) => {
-      const auth = requireAuth(request);
+    async (request, reply) => {
       const q = request.query;
-      let query = app.db.selectFrom('calls').selectAll().where('calls.tenantId', '=', tenantOf(request));
-      if (!SUPERVISING.includes(auth.role)) query = query.where('calls.agentUserId', '=', auth.userId);
-      if (q.from) query = query.where('calls.startedAt', '>=', new Date(q.from));
-      if (q.to) query = query.where('calls.startedAt', '<', new Date(q.to));
-      if (q.queueId) query = query.where('calls.queueId', '=', q.queueId);
-      if (q.agentUserId) query = query.where('calls.agentUserId', '=', q.agentUserId);
-      if (q.didId) query = query.where('calls.didId', '=', q.didId);
-      if (q.direction) query = query.where('calls.direction', '=', q.direction);
-      if (q.state) query = query.where('calls.state', '=', q.state as never);
+      const query = cdrQuery(request, q);
+      if (q.format === 'csv') {
+        // Rows come from MySQL one by one (a server-side cursor): a million rows never sit in memory.
+        const rows = query.orderBy('calls.startedAt', 'desc').orderBy('calls.id', 'desc').stream(500);
+        reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="calls.csv"');
+        // A stream skips the JSON response schema; the type provider cannot know that.
+        return reply.send(Readable.from(csvLines(rows)) as never);
+      }
       const page = await paginate(query, { ...q, sort: q.sort ?? '-startedAt' }, { startedAt: 'startedAt', id: 'id' }, 'calls');
       return {
         nextCursor: page.nextCursor,
@@ -189,6 +249,49 @@ export const callRoutes: FastifyPluginAsyncTypebox = async (app) => {
           endedAt: iso(r.endedAt),
         })),
       };
+    },
+  );
+
+  app.patch(
+    '/calls/:id',
+    {
+      config: { auth: CONTROL_ROLES },
+      schema: {
+        tags: ['calls'],
+        summary: 'Set the wrap-up notes and disposition of a call record',
+        description:
+          'Setting the same values again changes nothing: a console that retries (or syncs notes typed ' +
+          'offline) never duplicates them. Agents change only their own calls.',
+        params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+        body: Type.Object(
+          {
+            notes: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
+            disposition: Type.Optional(
+              Type.Union([Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9_-]+$' }), Type.Null()]),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: CdrRow },
+      },
+    },
+    async (request) => {
+      const auth = requireAuth(request);
+      const tenantId = tenantOf(request);
+      const find = () =>
+        app.db.selectFrom('calls').selectAll().where('tenantId', '=', tenantId).where('id', '=', request.params.id).executeTakeFirst();
+      const before = await find();
+      if (!before || (!SUPERVISING.includes(auth.role) && before.agentUserId !== auth.userId)) {
+        throw callNotFound(request.params.id);
+      }
+      const set: { notes?: string | null; disposition?: string | null } = {};
+      if (request.body.notes !== undefined) set.notes = request.body.notes;
+      if (request.body.disposition !== undefined) set.disposition = request.body.disposition;
+      if (Object.keys(set).length > 0) {
+        await app.db.updateTable('calls').set(set).where('tenantId', '=', tenantId).where('id', '=', before.id).execute();
+      }
+      const row = (await find())!;
+      return { ...row, startedAt: row.startedAt.toISOString(), answeredAt: iso(row.answeredAt), endedAt: iso(row.endedAt) };
     },
   );
 

@@ -155,6 +155,15 @@ export class EndpointService {
     return { id: row.id, asteriskId: row.asteriskId, ...(await this.registration(row)) };
   }
 
+  /** A user's own endpoint, if they have one (the softphone asks for its credentials). */
+  async ofUser(
+    tenantId: number,
+    userId: number,
+  ): Promise<{ id: number; transport: string | null; enabled: boolean } | undefined> {
+    const row = await repo.findEndpointOfUser(this.db, tenantId, userId);
+    return row && { id: row.id, transport: row.transport, enabled: Boolean(row.enabled) };
+  }
+
   async createAgent(
     request: FastifyRequest,
     tenantId: number,
