@@ -16,6 +16,8 @@ declare module 'fastify' {
 async function endpointsPlugin(app: FastifyInstance): Promise<void> {
   const service = new EndpointService(app.db, app.ari, app.log.child({ module: 'endpoints' }));
   app.decorate('endpoints', service);
+  // The call engine's agents cache each user's phone: a changed phone is read again at once.
+  if (app.hasDecorator('agents')) service.onUserPhoneChanged((userId) => app.agents.refresh(userId));
   if (app.config.resyncEndpointsOnConnect) {
     app.ari.onConnected(async () => {
       await service.resync();

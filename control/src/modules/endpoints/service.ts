@@ -128,6 +128,8 @@ export class EndpointService {
   private readonly lock = new Mutex();
   private readonly push: PushConfig;
 
+  private readonly userPhoneListeners: Array<(userId: number) => Promise<void>> = [];
+
   constructor(
     private readonly db: Db,
     private readonly ari: AriConnection,
@@ -470,10 +472,22 @@ export class EndpointService {
   private async change(
     work: (trx: Trx) => Promise<{ row: EndpointRow; before: PjsipObject[]; after: PjsipObject[] }>,
   ): Promise<EndpointRow> {
-    return this.unit(async (trx) => {
+    const row = await this.unit(async (trx) => {
       const { row, before, after } = await work(trx);
       return { result: row, asteriskId: row.asteriskId, before, after };
     });
+    // A user's phone changed (new, disabled, removed): whoever caches it must read it again.
+    if (row.kind === 'agent' && row.userId !== null) {
+      for (const listener of this.userPhoneListeners) {
+        await listener(row.userId).catch((err: unknown) => this.log.warn({ err, userId: row.userId }, 'phone change listener failed'));
+      }
+    }
+    return row;
+  }
+
+  /** Tells `listener` the user whose agent endpoint was created, changed or removed. */
+  onUserPhoneChanged(listener: (userId: number) => Promise<void>): void {
+    this.userPhoneListeners.push(listener);
   }
 
   private async unit<T>(
