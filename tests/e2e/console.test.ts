@@ -602,6 +602,25 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     await wrap.waitFor({ state: 'detached', timeout: 20_000 });
     expect(await row()).toMatchObject({ notes: 'Typed offline', disposition: 'follow_up' });
     expect(await agentPage.evaluate(() => localStorage.getItem('calldock.outbox'))).toBe('[]');
+
+    // A call made elsewhere, logged by hand while offline: kept, then stored once online, once.
+    const log = agentPage.getByRole('region', { name: 'Log a call' });
+    const logged = `+1555${String(Date.now()).slice(-7)}`;
+    await agentPage.context().setOffline(true);
+    await log.getByLabel('Direction').selectOption('inbound');
+    await log.getByLabel('Logged number').fill(logged);
+    await log.getByLabel('Minutes').fill('3');
+    await log.getByLabel('Log notes').fill('Called my mobile');
+    await log.getByRole('button', { name: 'Log call' }).click();
+    await log.getByText('Kept on this device').waitFor();
+    const manual = () => app.db.selectFrom('calls').selectAll().where('fromNumber', '=', logged).execute();
+    expect(await manual()).toHaveLength(0);
+    await agentPage.context().setOffline(false);
+    await log.getByText('Logged').waitFor({ timeout: 20_000 });
+    const rows = await manual();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ direction: 'inbound', state: 'ended', talkMs: 180_000, notes: 'Called my mobile', disposition: 'logged_manually' });
+    expect(await agentPage.evaluate(() => localStorage.getItem('calldock.manual-logs'))).toBe('[]');
   }, 90_000);
 
   it('says why the softphone failed: credentials refused, phone server unreachable', async () => {

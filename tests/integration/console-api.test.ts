@@ -3,6 +3,7 @@
  * wrap-up notes and dispositions on the CDR, the CDR explorer's filters and streamed CSV export,
  * and the reports summary. Against the real database and the real Asterisk (main).
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AriPeer } from '../support/ari-peer.ts';
 import { buildTestApp } from '../support/app.ts';
@@ -282,5 +283,35 @@ describe('console API', () => {
       expect(res.statusCode).toBe(400);
       expect((await api(tokens.agent, 'GET', '/reports/summary')).statusCode).toBe(403);
     });
+  });
+
+  it('logs a call made elsewhere once per client id, and refuses bad input by field', async () => {
+    const clientId = randomUUID();
+    const body = {
+      clientId,
+      direction: 'outbound',
+      number: '+15550123456',
+      startedAt: new Date(Date.now() - 120_000).toISOString(),
+      durationSeconds: 95,
+      notes: 'From my mobile',
+    };
+    const first = await api(tokens.agent, 'POST', '/calls/manual', body);
+    expect(first.statusCode, first.body).toBe(201);
+    expect(first.json()).toMatchObject({ direction: 'outbound', toNumber: '+15550123456', agentUserId: agent.id, state: 'ended', talkMs: 95_000, disposition: 'logged_manually' });
+    const again = await api(tokens.agent, 'POST', '/calls/manual', body);
+    expect(again.statusCode).toBe(200);
+    expect(again.json().id).toBe(first.json().id);
+    const rows = await app.db.selectFrom('calls').select('id').where('linkedid', '=', `manual-${clientId}`).execute();
+    expect(rows).toHaveLength(1);
+    const mine = await api(tokens.agent, 'GET', `/calls?linkedid=manual-${clientId}`);
+    expect(mine.json().items).toHaveLength(1);
+    expect((await api(tokens.other, 'GET', `/calls?linkedid=manual-${clientId}`)).json().items).toHaveLength(0);
+
+    const badNumber = await api(tokens.agent, 'POST', '/calls/manual', { ...body, clientId: randomUUID(), number: 'call me' });
+    expect(badNumber.statusCode).toBe(400);
+    expect(JSON.stringify(badNumber.json().error.details)).toMatch(/number/);
+    const future = await api(tokens.agent, 'POST', '/calls/manual', { ...body, clientId: randomUUID(), startedAt: new Date(Date.now() + 3_600_000).toISOString() });
+    expect(future.statusCode).toBe(400);
+    expect(future.json().error.details).toEqual([expect.objectContaining({ field: 'startedAt' })]);
   });
 });

@@ -16,7 +16,7 @@
  * The set of walked routes must equal the set of registered routes: a new route fails this test
  * until it is walked (or allow-listed below as public).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse, RouteOptions } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -775,6 +775,14 @@ describe('tenant isolation: every route, with tenant A’s tokens, against tenan
       'POST /api/v1/ticket-views': () => ({ name: `Walker ${fresh}`, filters: { status: 'open' } }),
       'PATCH /api/v1/ticket-views/:id': () => ({ name: 'Taken over' }),
       'PATCH /api/v1/calls/:id': () => ({ notes: 'Taken over', disposition: 'sale' }),
+      // Logged in A's own tenant, whatever the caller: nothing of B is named.
+      'POST /api/v1/calls/manual': () => ({
+        clientId: randomUUID(),
+        direction: 'outbound',
+        number: '+15550001234',
+        startedAt: new Date(Date.now() - 60_000).toISOString(),
+        durationSeconds: 30,
+      }),
       'POST /api/v1/live-calls/:callId/quality': () => ({
         jitterMs: 1,
         packetLossPct: 0,

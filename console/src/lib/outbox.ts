@@ -1,6 +1,6 @@
 /**
- * Wrap-up notes typed while offline (or while the server is unreachable) are kept in
- * localStorage and sent once online. Each entry has a client-generated id and is removed only
+ * Wrap-up notes and manual call logs typed while offline (or while the server is unreachable)
+ * are kept in localStorage and sent once online. Each entry has a client-generated id and is removed only
  * after the server accepted it; sending is a PATCH that sets values, so a retry after a lost
  * answer changes nothing: never duplicated, never lost.
  */
@@ -19,39 +19,47 @@ export interface OutboxStorage {
   setItem(key: string, value: string): void;
 }
 
-export type Sender = (entry: OutboxEntry) => Promise<void>;
+/** What every kept entry has: its own id, the key a newer entry replaces it by, when it was typed. */
+export interface Kept {
+  id: string;
+  callId: string;
+  createdAt: string;
+}
+
+export type Sender<T extends Kept = OutboxEntry> = (entry: T) => Promise<void>;
 
 const KEY = 'calldock.outbox';
 
-export class Outbox {
+export class Outbox<T extends Kept = OutboxEntry> {
   private flushing: Promise<number> | null = null;
   /** Why the last flush stopped, if it did. */
   lastError: string | undefined;
 
   constructor(
     private readonly storage: OutboxStorage,
-    private readonly send: Sender,
+    private readonly send: Sender<T>,
+    private readonly key = KEY,
   ) {}
 
-  entries(): OutboxEntry[] {
+  entries(): T[] {
     try {
-      return JSON.parse(this.storage.getItem(KEY) ?? '[]') as OutboxEntry[];
+      return JSON.parse(this.storage.getItem(this.key) ?? '[]') as T[];
     } catch {
       return [];
     }
   }
 
-  private save(entries: OutboxEntry[]): void {
-    this.storage.setItem(KEY, JSON.stringify(entries));
+  private save(entries: T[]): void {
+    this.storage.setItem(this.key, JSON.stringify(entries));
   }
 
   /** Keeps an entry; a newer one for the same call replaces the older (last words win). */
-  add(entry: Omit<OutboxEntry, 'id' | 'createdAt'> & { id?: string }): OutboxEntry {
-    const full: OutboxEntry = {
+  add(entry: Omit<T, 'id' | 'createdAt'> & { id?: string }): T {
+    const full = {
       id: entry.id ?? crypto.randomUUID(),
       createdAt: new Date().toISOString(),
       ...entry,
-    } as OutboxEntry;
+    } as T;
     this.save([...this.entries().filter((e) => e.callId !== full.callId), full]);
     return full;
   }

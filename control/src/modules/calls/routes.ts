@@ -12,6 +12,7 @@ import { AppError } from '../../lib/errors.ts';
 import { listQuery, listResponse, paginate } from '../../lib/pagination.ts';
 import { fromJson } from '../../db/json.ts';
 import type { Role } from '../../db/schema.ts';
+import { StringEnum } from '../routing/common.ts';
 import type { ActiveCall } from './call.ts';
 
 export const CONTROL_ROLES: readonly Role[] = ['tenant_admin', 'supervisor', 'agent', 'helpdesk'];
@@ -249,6 +250,84 @@ export const callRoutes: FastifyPluginAsyncTypebox = async (app) => {
           endedAt: iso(r.endedAt),
         })),
       };
+    },
+  );
+
+  app.post(
+    '/calls/manual',
+    {
+      config: { auth: CONTROL_ROLES },
+      schema: {
+        tags: ['calls'],
+        summary: 'Log a call made or taken outside Calldock (a mobile, a desk phone elsewhere)',
+        description:
+          'The console makes `clientId` when the call is typed, so a log typed offline and sent ' +
+          'again once online is stored once: the first request answers 201, any repeat 200 with ' +
+          'the same record. The call is the caller\'s own (agentUserId).',
+        body: Type.Object(
+          {
+            clientId: Type.String({ format: 'uuid', description: 'Made by the client; the same id is the same log' }),
+            direction: StringEnum(['inbound', 'outbound']),
+            number: Type.String({ pattern: '^\\+?[0-9]{3,20}$', description: 'The other party' }),
+            startedAt: Type.String({ format: 'date-time' }),
+            durationSeconds: Type.Integer({ minimum: 0, maximum: 86_400 }),
+            notes: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
+            disposition: Type.Optional(
+              Type.Union([Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9_-]+$' }), Type.Null()]),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: CdrRow, 201: CdrRow },
+      },
+    },
+    async (request, reply) => {
+      const auth = requireAuth(request);
+      const tenantId = tenantOf(request);
+      const body = request.body;
+      const linkedid = `manual-${body.clientId}`;
+      const startedAt = new Date(body.startedAt);
+      if (startedAt.getTime() > Date.now() + 60_000) {
+        throw new AppError('VALIDATION_FAILED', 'Invalid body', 400, [{ field: 'startedAt', message: 'is in the future' }]);
+      }
+      const endedAt = new Date(startedAt.getTime() + body.durationSeconds * 1000);
+      const created = await app.db.transaction().execute(async (trx) => {
+        const existing = await trx.selectFrom('calls').select(['id', 'tenantId']).where('linkedid', '=', linkedid).executeTakeFirst();
+        if (existing) {
+          if (existing.tenantId !== tenantId) throw new AppError('CONFLICT', 'This clientId is taken', 409, [{ field: 'clientId', message: 'is used already' }]);
+          return false;
+        }
+        const result = await trx
+          .insertInto('calls')
+          .values({
+            tenantId,
+            linkedid,
+            direction: body.direction,
+            channelKind: 'pstn',
+            fromNumber: body.direction === 'inbound' ? body.number : null,
+            toNumber: body.direction === 'outbound' ? body.number : null,
+            didId: null,
+            startedAt,
+            answeredAt: startedAt,
+            endedAt,
+            talkMs: body.durationSeconds * 1000,
+            state: 'ended',
+            agentUserId: auth.userId,
+            hangupSide: null,
+            notes: body.notes ?? null,
+            disposition: body.disposition ?? 'logged_manually',
+          })
+          .executeTakeFirstOrThrow();
+        await trx
+          .insertInto('callEvents')
+          .values({ tenantId, callId: Number(result.insertId), seq: 1, type: 'logged_manually', occurredAt: new Date(), data: JSON.stringify({ userId: auth.userId }) })
+          .execute();
+        return true;
+      });
+      const row = await app.db.selectFrom('calls').selectAll().where('tenantId', '=', tenantId).where('linkedid', '=', linkedid).executeTakeFirstOrThrow();
+      return reply
+        .status(created ? 201 : 200)
+        .send({ ...row, startedAt: row.startedAt.toISOString(), answeredAt: iso(row.answeredAt), endedAt: iso(row.endedAt) });
     },
   );
 

@@ -50,3 +50,29 @@ export async function saveWrapUp(
 
 export const dial = (number: string) =>
   api.request<{ number: string; kind: string }>('POST', '/calls/dial', { number });
+
+/** A call made or taken outside Calldock, as typed by the agent (kept offline until sent). */
+export interface ManualLog {
+  id: string;
+  /** The outbox key: the log's own id (each log is its own entry). */
+  callId: string;
+  createdAt: string;
+  direction: 'inbound' | 'outbound';
+  number: string;
+  startedAt: string;
+  durationSeconds: number;
+  notes: string;
+  disposition: string;
+}
+
+/** Sends a log; sending the same one again (same client id) stores nothing new. */
+export const sendManualLog = (log: ManualLog) =>
+  api.request<CdrRow>('POST', '/calls/manual', {
+    clientId: log.id,
+    direction: log.direction,
+    number: log.number,
+    startedAt: log.startedAt,
+    durationSeconds: log.durationSeconds,
+    notes: log.notes || null,
+    disposition: log.disposition,
+  });

@@ -23,10 +23,12 @@ import {
   getAgents,
   myCallsQuery,
   saveWrapUp,
+  sendManualLog,
   setMyState,
   softphoneSession,
   type Agent,
   type LiveCall,
+  type ManualLog,
 } from '../api/agent.ts';
 import { PreflightPanel, usePreflight } from './preflight.tsx';
 
@@ -48,6 +50,7 @@ declare global {
 }
 
 const outbox = new Outbox(localStorage, (e) => saveWrapUp(e.callId, e.notes, e.disposition));
+const manualLogs = new Outbox<ManualLog>(localStorage, (e) => sendManualLog(e).then(() => undefined), 'calldock.manual-logs');
 
 function useNow(active: boolean, ms = 500): number {
   const [now, setNow] = useState(Date.now());
@@ -214,9 +217,13 @@ export default function AgentPage() {
   );
 
   useEffect(() => {
-    const online = () => void outbox.flush();
+    const online = () => {
+      void outbox.flush();
+      void manualLogs.flush();
+    };
     window.addEventListener('online', online);
     void outbox.flush();
+    void manualLogs.flush();
     return () => window.removeEventListener('online', online);
   }, []);
 
@@ -370,6 +377,7 @@ export default function AgentPage() {
       )}
 
       <Dialer disabled={!registered || Boolean(active)} onDial={placeCall} message={dialMessage} />
+      <ManualCallLog onSaved={() => void queryClient.invalidateQueries({ queryKey: ['calls', 'mine'] })} />
       <History />
     </div>
   );
@@ -631,6 +639,92 @@ function Dialer({
       </form>
       {error && <p className="error">{error}</p>}
       {message && !error && <p role="status">{message}</p>}
+    </section>
+  );
+}
+
+/**
+ * A call made or taken outside Calldock (a mobile, a phone elsewhere) logged by hand. Kept on the
+ * device under its own id until the server has it, so a log typed offline is sent once online,
+ * once.
+ */
+function ManualCallLog({ onSaved }: { onSaved: () => void }) {
+  const [direction, setDirection] = useState<'inbound' | 'outbound'>('outbound');
+  const [number, setNumber] = useState('');
+  const [minutes, setMinutes] = useState('1');
+  const [notes, setNotes] = useState('');
+  const [status, setStatus] = useState<string>();
+  const [waiting, setWaiting] = useState(() => manualLogs.entries().length);
+  useEffect(() => {
+    if (waiting === 0) return;
+    const t = setInterval(() => {
+      const flushed = navigator.onLine ? manualLogs.flush() : Promise.resolve(0);
+      void flushed.then((sent) => {
+        setWaiting(manualLogs.entries().length);
+        if (sent > 0) {
+          setStatus('Logged');
+          onSaved();
+        }
+      });
+    }, 1_000);
+    return () => clearInterval(t);
+  }, [waiting, onSaved]);
+  const save = async () => {
+    const durationSeconds = Math.round(Number(minutes) * 60);
+    manualLogs.add({
+      callId: crypto.randomUUID(),
+      direction,
+      number: number.replace(/[\s().-]/g, ''),
+      startedAt: new Date(Date.now() - durationSeconds * 1000).toISOString(),
+      durationSeconds,
+      notes,
+      disposition: 'logged_manually',
+    });
+    setNumber('');
+    setNotes('');
+    const sent = navigator.onLine ? await manualLogs.flush() : 0;
+    setWaiting(manualLogs.entries().length);
+    if (manualLogs.entries().length === 0 && sent > 0) {
+      setStatus('Logged');
+      onSaved();
+    } else {
+      setStatus(
+        `Kept on this device; it is sent once the server is reachable.${manualLogs.lastError ? ` (${manualLogs.lastError})` : ''}`,
+      );
+    }
+  };
+  return (
+    <section className="card" aria-label="Log a call">
+      <h2>Log a call</h2>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save();
+        }}
+      >
+        <label>
+          Direction
+          <select value={direction} onChange={(e) => setDirection(e.target.value as 'inbound' | 'outbound')} aria-label="Direction">
+            <option value="outbound">I called them</option>
+            <option value="inbound">They called me</option>
+          </select>
+        </label>
+        <label>
+          Number
+          <input value={number} onChange={(e) => setNumber(e.target.value)} aria-label="Logged number" pattern="^\+?[0-9 ().-]{3,25}$" required />
+        </label>
+        <label>
+          Minutes
+          <input value={minutes} onChange={(e) => setMinutes(e.target.value)} aria-label="Minutes" type="number" min="0" max="1440" step="1" required />
+        </label>
+        <label>
+          Notes
+          <textarea value={notes} onChange={(e) => setNotes(e.target.value)} rows={2} aria-label="Log notes" />
+        </label>
+        <button>Log call</button>
+      </form>
+      {waiting > 0 && <p>{waiting} waiting to be sent</p>}
+      {status && <p role="status">{status}</p>}
     </section>
   );
 }
