@@ -29,6 +29,7 @@ import {
   type LiveCall,
 } from '../api/agent.ts';
 import { PreflightPanel, usePreflight } from './preflight.tsx';
+import { ScreenPop } from './screen-pop.tsx';
 
 const DISPOSITIONS = [
   'resolved',
@@ -329,6 +330,7 @@ export default function AgentPage() {
             {ringing.did ? ` · via ${ringing.did}` : ''}
             {ringing.startedAt ? ` · waiting ${duration(now - Date.parse(ringing.startedAt))}` : ''}
           </p>
+          <ScreenPop from={ringing.from} />
           <div className="row">
             <button className="answer" onClick={() => void phone?.answer()} accessKey="a">
               Answer
