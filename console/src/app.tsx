@@ -10,6 +10,10 @@ const WallboardPage = lazy(() => import('./features/wallboard/components/wallboa
 const ReportsPage = lazy(() => import('./features/reports/components/reports-page.tsx'));
 const AdminPage = lazy(() => import('./features/admin/components/admin-page.tsx'));
 const CdrPage = lazy(() => import('./features/cdr/components/cdr-page.tsx'));
+const HelpdeskPage = lazy(() => import('./features/helpdesk/components/helpdesk-page.tsx'));
+const TicketReportsPage = lazy(
+  () => import('./features/helpdesk/components/ticket-reports-page.tsx'),
+);
 
 type Role = SessionUser['role'];
 /** Roles that take calls: their softphone registers as soon as they log in. */
@@ -24,6 +28,18 @@ interface NavItem {
 const NAV: NavItem[] = [
   // The softphone stays mounted on every page (see below): its entry renders nothing itself.
   { path: '/phone', label: 'Phone', roles: PHONE_ROLES, page: () => null },
+  {
+    path: '/helpdesk',
+    label: 'Helpdesk',
+    roles: ['helpdesk', 'supervisor', 'tenant_admin'],
+    page: () => <HelpdeskPage />,
+  },
+  {
+    path: '/ticket-reports',
+    label: 'Ticket reports',
+    roles: ['helpdesk', 'supervisor', 'tenant_admin'],
+    page: () => <TicketReportsPage />,
+  },
   {
     path: '/wallboard',
     label: 'Wallboard',

@@ -160,16 +160,18 @@ class ApiClient {
     withToken: boolean,
     headers: Record<string, string> = {},
   ): Promise<T> {
+    // A FormData body (file uploads) sets its own multipart content type and boundary.
+    const form = body instanceof FormData;
     const res = await fetch(`/api/v1${path}`, {
       method,
       headers: {
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(body !== undefined && !form ? { 'content-type': 'application/json' } : {}),
         ...(withToken && this.session
           ? { authorization: `Bearer ${this.session.accessToken}` }
           : {}),
         ...headers,
       },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      ...(body !== undefined ? { body: form ? body : JSON.stringify(body) } : {}),
     });
     const text = await res.text();
     const json = text ? (JSON.parse(text) as unknown) : undefined;

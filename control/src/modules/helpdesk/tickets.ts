@@ -815,12 +815,27 @@ export async function listHistory(
       actorUserId: num(h.actorUserId),
       action: h.action,
       field: h.field,
-      oldValue: fromJson<unknown>(h.oldValue, null),
-      newValue: fromJson<unknown>(h.newValue, null),
+      oldValue: historyValue(h.oldValue),
+      newValue: historyValue(h.newValue),
       createdAt: iso(h.createdAt),
     })),
     nextCursor: page.nextCursor,
   };
+}
+
+/**
+ * A history value as stored. Some drivers hand JSON columns back already parsed: a JSON string
+ * such as "solved" then arrives as the bare text, which is not JSON itself and must not turn null.
+ */
+function historyValue(value: unknown): unknown {
+  if (typeof value === 'string') {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value;
+    }
+  }
+  return value ?? null;
 }
 
 // ------------------------------------------------------------------ merge and bulk

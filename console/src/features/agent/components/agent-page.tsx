@@ -31,6 +31,7 @@ import {
   type ManualLog,
 } from '../api/agent.ts';
 import { PreflightPanel, usePreflight } from './preflight.tsx';
+import { ScreenPop } from './screen-pop.tsx';
 
 const DISPOSITIONS = [
   'resolved',
@@ -336,6 +337,7 @@ export default function AgentPage() {
             {ringing.did ? ` · via ${ringing.did}` : ''}
             {ringing.startedAt ? ` · waiting ${duration(now - Date.parse(ringing.startedAt))}` : ''}
           </p>
+          <ScreenPop from={ringing.from} />
           <div className="row">
             <button className="answer" onClick={() => void phone?.answer()} accessKey="a">
               Answer
