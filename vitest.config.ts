@@ -3,7 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // A file that places calls waits in its beforeAll for the test PBX (tests/support/
+    // telephony-lock.ts, up to 600 s) while another file, a browser test say, has it.
+    hookTimeout: 660_000,
     // Two cores, two Asterisks and MariaDB on the same machine: keep the workers few.
     maxWorkers: 2,
     pool: 'forks',
