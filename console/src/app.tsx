@@ -10,6 +10,8 @@ const WallboardPage = lazy(() => import('./features/wallboard/components/wallboa
 const ReportsPage = lazy(() => import('./features/reports/components/reports-page.tsx'));
 const AdminPage = lazy(() => import('./features/admin/components/admin-page.tsx'));
 const CdrPage = lazy(() => import('./features/cdr/components/cdr-page.tsx'));
+const ChatPage = lazy(() => import('./features/chat/components/chat-page.tsx'));
+const WidgetsPage = lazy(() => import('./features/widgets/components/widgets-page.tsx'));
 
 type Role = SessionUser['role'];
 /** Roles that take calls: their softphone registers as soon as they log in. */
@@ -42,6 +44,13 @@ const NAV: NavItem[] = [
     roles: ['supervisor', 'tenant_admin', 'agent', 'helpdesk'],
     page: () => <CdrPage />,
   },
+  {
+    path: '/chats',
+    label: 'Chats',
+    roles: ['agent', 'helpdesk', 'supervisor', 'tenant_admin'],
+    page: () => <ChatPage />,
+  },
+  { path: '/widgets', label: 'Widgets', roles: ['tenant_admin'], page: () => <WidgetsPage /> },
   { path: '/admin', label: 'Admin', roles: ['tenant_admin'], page: () => <AdminPage /> },
 ];
 
