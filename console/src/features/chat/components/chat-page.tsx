@@ -200,7 +200,10 @@ function Conversation({ id, visitorTyping }: { id: number; visitorTyping: boolea
     void markRead(id, upTo).catch(() => undefined);
   }, [id, upTo, qc]);
   const count = chat.data?.messages.length ?? 0;
-  useEffect(() => bottom.current?.scrollIntoView?.({ block: 'end' }), [count, visitorTyping]);
+  useEffect(() => {
+    // A block body: scroll methods may return a promise, which React would take for a cleanup.
+    bottom.current?.scrollIntoView?.({ block: 'end' });
+  }, [count, visitorTyping]);
 
   if (chat.isPending) return <section className="card muted">Loading…</section>;
   if (chat.isError) {
