@@ -14,6 +14,8 @@ const HelpdeskPage = lazy(() => import('./features/helpdesk/components/helpdesk-
 const TicketReportsPage = lazy(
   () => import('./features/helpdesk/components/ticket-reports-page.tsx'),
 );
+const ChatPage = lazy(() => import('./features/chat/components/chat-page.tsx'));
+const WidgetsPage = lazy(() => import('./features/widgets/components/widgets-page.tsx'));
 
 type Role = SessionUser['role'];
 /** Roles that take calls: their softphone registers as soon as they log in. */
@@ -58,6 +60,13 @@ const NAV: NavItem[] = [
     roles: ['supervisor', 'tenant_admin', 'agent', 'helpdesk'],
     page: () => <CdrPage />,
   },
+  {
+    path: '/chats',
+    label: 'Chats',
+    roles: ['agent', 'helpdesk', 'supervisor', 'tenant_admin'],
+    page: () => <ChatPage />,
+  },
+  { path: '/widgets', label: 'Widgets', roles: ['tenant_admin'], page: () => <WidgetsPage /> },
   { path: '/admin', label: 'Admin', roles: ['tenant_admin'], page: () => <AdminPage /> },
 ];
 

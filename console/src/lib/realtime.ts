@@ -61,11 +61,13 @@ class Realtime {
       this.dispatch({ topic: 'realtime.open', data: {}, at: new Date().toISOString() });
     };
     socket.onmessage = (m) => {
+      let event: RealtimeEvent;
       try {
-        this.dispatch(JSON.parse(String(m.data)) as RealtimeEvent);
+        event = JSON.parse(String(m.data)) as RealtimeEvent;
       } catch {
-        /* not JSON: ignore */
+        return; // not JSON: ignore
       }
+      this.dispatch(event);
     };
     socket.onclose = () => {
       this.connected = false;
@@ -80,7 +82,15 @@ class Realtime {
   }
 
   private dispatch(event: RealtimeEvent): void {
-    for (const h of this.handlers) if (topicMatches(h.pattern, event.topic)) h.fn(event);
+    for (const h of this.handlers) {
+      if (!topicMatches(h.pattern, event.topic)) continue;
+      // One failing subscriber must neither hide the error nor starve the others.
+      try {
+        h.fn(event);
+      } catch (err) {
+        console.error(`realtime ${event.topic}:`, err);
+      }
+    }
   }
 }
 
