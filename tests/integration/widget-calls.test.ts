@@ -250,5 +250,16 @@ describe('website widget: settings, tickets and their endpoints', () => {
         widgetId: widget.id,
       }),
     ]);
+    // …and a helpdesk ticket from Vera, linked to the message.
+    const ticketRow = await h.db
+      .selectFrom('tickets')
+      .selectAll()
+      .where('tenantId', '=', h.tenantId)
+      .where('sourceKind', '=', 'offline_form')
+      .where('sourceId', '=', `widget-offline-${left.json().id}`)
+      .executeTakeFirst();
+    expect(ticketRow).toMatchObject({ status: 'new' });
+    const requester = await h.db.selectFrom('contactEmails').selectAll().where('contactId', '=', ticketRow!.requesterContactId!).execute();
+    expect(requester.map((e) => e.email)).toContain('vera@example.test');
   });
 });

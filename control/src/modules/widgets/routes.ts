@@ -3,6 +3,8 @@
  * checked against the widget's allowed origins (the page's Origin header), with CORS answers
  * only for those origins.
  */
+import { systemCtx } from '../helpdesk/context.ts';
+import { ticketFromOfflineForm } from '../helpdesk/tickets.ts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
@@ -378,6 +380,16 @@ export const widgetRoutes: FastifyPluginAsyncTypebox = async (app) => {
         handledAt: null,
       };
       app.realtime.publish(widget.tenantId, 'widget.offline_message', message);
+      // The message becomes a helpdesk ticket too (requester: the contact with that email or
+      // number, made if new). The stored message above stays, whatever happens here.
+      const phone = body.phone?.replace(/[\s().-]/g, '');
+      await ticketFromOfflineForm(systemCtx(app, widget.tenantId), {
+        submissionId: `widget-offline-${id}`,
+        name: body.name?.trim() || 'Website visitor',
+        ...(body.email ? { email: body.email } : {}),
+        ...(phone && /^\+[1-9][0-9]{6,14}$/.test(phone) ? { phone } : {}),
+        message: body.pageUrl ? `${body.message}\n\n(left on ${body.pageUrl})` : body.message,
+      }).catch((err: unknown) => request.log.warn({ err, offlineMessageId: id }, 'offline message not turned into a ticket'));
       return reply.code(201).send(message);
     },
   );
