@@ -245,7 +245,7 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
       async () => (await navigator.serviceWorker.ready).active?.scriptURL,
     );
     expect(worker).toBe(`${base}/sw.js`);
-    await adminPage.getByRole('link', { name: 'Admin' }).click();
+    await adminPage.getByRole('link', { name: 'Admin', exact: true }).click();
     await shot(adminPage, '01-admin-queues');
 
     await adminPage.getByRole('tab', { name: 'Endpoints & trunks' }).click();
@@ -343,7 +343,7 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     expect(agentTone).toBeGreaterThan(0.02);
 
     // The supervisor's live view shows the call with its media figures.
-    await adminPage.getByRole('link', { name: 'Wallboard' }).click();
+    await adminPage.getByRole('link', { name: 'Wallboard', exact: true }).click();
     const row = adminPage.getByTestId('live-call').filter({ hasText: caller.replace('+', '') });
     await row.waitFor({ timeout: 20_000 });
     await expect.poll(() => row.textContent(), { timeout: 20_000 }).toContain('ok');
@@ -432,7 +432,7 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     const history = agentPage.getByRole('region', { name: 'My calls' });
     await expect.poll(() => history.textContent(), { timeout: 20_000 }).toContain('sale');
 
-    await adminPage.getByRole('link', { name: 'Calls' }).click();
+    await adminPage.getByRole('link', { name: 'Calls', exact: true }).click();
     const filters = adminPage.getByRole('form', { name: 'Filters' });
     await filters.getByLabel('Text').fill(caller.slice(1));
     await filters.getByLabel('Direction').selectOption('inbound');
@@ -455,7 +455,7 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain(caller);
     expect(lines[1]).toContain('sale');
-    await adminPage.getByRole('link', { name: 'Reports' }).click();
+    await adminPage.getByRole('link', { name: 'Reports', exact: true }).click();
     await adminPage.getByRole('region', { name: 'Calls per hour' }).waitFor();
     await shot(adminPage, '11-reports');
   }, 60_000);
@@ -522,7 +522,7 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     // The supervisor listens from the wallboard: their softphone answers by itself and hears
     // the call (the customer's 440 Hz).
     const talking = await phones.talk(carrierChannel, 'tone:440');
-    await supervisorPage.getByRole('link', { name: 'Wallboard' }).click();
+    await supervisorPage.getByRole('link', { name: 'Wallboard', exact: true }).click();
     const row = supervisorPage
       .getByTestId('live-call')
       .filter({ hasText: caller.replace('+', '') });

@@ -138,7 +138,7 @@ describe('helpdesk end to end (Chromium, real stack)', () => {
 
   it('takes a voicemail to a solved ticket: reply, attachment, status', async () => {
     await login(helpdesk);
-    await page.getByRole('link', { name: 'Helpdesk' }).click();
+    await page.getByRole('link', { name: 'Helpdesk', exact: true }).click();
     await page.getByRole('tab', { name: 'Voicemail' }).click();
     const row = page.getByTestId('voicemail-row').filter({ hasText: caller });
     await row.waitFor();
@@ -221,7 +221,7 @@ describe('helpdesk end to end (Chromium, real stack)', () => {
     await page.getByRole('tab', { name: 'Voicemail' }).click();
     await row.getByRole('button', { name: `Open ticket #${ticketId}` }).waitFor();
 
-    await page.getByRole('link', { name: 'Ticket reports' }).click();
+    await page.getByRole('link', { name: 'Ticket reports', exact: true }).click();
     await page.getByRole('region', { name: 'Tickets per day' }).waitFor();
     await page.getByRole('region', { name: 'Per assignee' }).waitFor();
     await shot('04-ticket-reports');

@@ -659,14 +659,17 @@ function ManualCallLog({ onSaved }: { onSaved: () => void }) {
   const [waiting, setWaiting] = useState(() => manualLogs.entries().length);
   useEffect(() => {
     if (waiting === 0) return;
+    // Whoever sends them (this, or the page's own flush when the browser is back online), the
+    // logs that left the device are the ones that went.
     const t = setInterval(() => {
       const flushed = navigator.onLine ? manualLogs.flush() : Promise.resolve(0);
-      void flushed.then((sent) => {
-        setWaiting(manualLogs.entries().length);
-        if (sent > 0) {
+      void flushed.then(() => {
+        const left = manualLogs.entries().length;
+        if (left < waiting) {
           setStatus('Logged');
           onSaved();
         }
+        setWaiting(left);
       });
     }, 1_000);
     return () => clearInterval(t);

@@ -1,6 +1,7 @@
 /** Contacts: search, CSV import (the bad lines listed, the good rows kept) and CSV export. */
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
+import { requestDial } from '../../../lib/dial.ts';
 import { saveBlob } from '../../../lib/format.ts';
 import {
   contactName,
@@ -62,7 +63,20 @@ export function ContactsPanel() {
               <tr key={c.id} data-testid="contact-row">
                 <td>{contactName(c)}</td>
                 <td>{c.company}</td>
-                <td>{c.phones.map((p) => p.number).join(', ')}</td>
+                <td>
+                  {c.phones.map((p) => (
+                    <button
+                      key={p.number}
+                      type="button"
+                      className="link"
+                      onClick={() => requestDial(p.number)}
+                      aria-label={`Call ${p.number}`}
+                      title="Call from my softphone"
+                    >
+                      {p.number}
+                    </button>
+                  ))}
+                </td>
                 <td>{c.emails.join(', ')}</td>
               </tr>
             ))}
