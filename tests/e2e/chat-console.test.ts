@@ -207,7 +207,8 @@ describe('chat inbox and widget settings in the console (Chromium, real stack)',
     const chat = await h.db
       .selectFrom('chats')
       .select(['status', 'assignedUserId'])
-      .where('visitorName', '=', 'Vera Visitor')
+      .where('tenantId', '=', h.tenantId)
+        .where('visitorName', '=', 'Vera Visitor')
       // This run's chat (a retried test leaves the first attempt's behind).
       .orderBy('id', 'desc')
       .executeTakeFirstOrThrow();

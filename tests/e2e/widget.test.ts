@@ -267,7 +267,8 @@ describe('website widget in a browser', () => {
     const chat = await h.db
       .selectFrom('chats')
       .selectAll()
-      .where('visitorName', '=', 'Vera Visitor')
+      .where('tenantId', '=', h.tenantId)
+        .where('visitorName', '=', 'Vera Visitor')
       .where('assignedUserId', '=', first.id)
       .executeTakeFirstOrThrow();
 
@@ -322,6 +323,7 @@ describe('website widget in a browser', () => {
       await h.db
         .selectFrom('chats')
         .select('id')
+        .where('tenantId', '=', h.tenantId)
         .where('visitorName', '=', 'Vera Visitor')
         .execute(),
     ).toHaveLength(1);

@@ -70,6 +70,9 @@ export class AriConnection extends EventEmitter {
   private lastErrorValue: string | undefined;
   private clientValue: Client | undefined;
   private ws: WebSocket | undefined;
+  /** REST requests sent over the event WebSocket, by request id, until their RESTResponse. */
+  private readonly wsRequests = new Map<string, { resolve: (r: { status: number; body: string }) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private wsRequestSeq = 0;
   private stopped = true;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
@@ -324,12 +327,58 @@ export class AriConnection extends EventEmitter {
     });
   }
 
+  /**
+   * A REST request over the event WebSocket (Asterisk 22's RESTRequest/RESTResponse): no HTTP
+   * connection, no headers, on the connection that is open anyway. For the hot path (dialling an
+   * agent); falls back to HTTP when the WebSocket is not open. Throws AriHttpError on >= 400.
+   */
+  async wsRequest<T = unknown>(method: string, path: string, options: AriRequestOptions = {}): Promise<T> {
+    const ws = this.ws;
+    if (this.stateValue !== AriState.Connected || !ws || ws.readyState !== WebSocket.OPEN) {
+      return this.request<T>(method, path, options);
+    }
+    const query = new URLSearchParams(options.query ?? {}).toString();
+    const requestId = `r${++this.wsRequestSeq}`;
+    const message = {
+      type: 'RESTRequest',
+      request_id: requestId,
+      method,
+      uri: `${path.replace(/^\//, '')}${query ? `?${query}` : ''}`,
+      ...(options.body !== undefined ? { content_type: 'application/json', message_body: JSON.stringify(options.body) } : {}),
+    };
+    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.wsRequests.delete(requestId);
+        reject(new AriUnavailableError(`${method} /ari${path}: no answer over the WebSocket`));
+      }, options.timeoutMs ?? 5_000);
+      this.wsRequests.set(requestId, { resolve, reject, timer });
+      ws.send(JSON.stringify(message), (err) => {
+        if (!err) return;
+        clearTimeout(timer);
+        this.wsRequests.delete(requestId);
+        reject(new AriUnavailableError(`${method} /ari${path}: ${describe(err)}`));
+      });
+    });
+    if (status >= 400) throw new AriHttpError(status, method, path, asteriskMessage(body));
+    return (body ? JSON.parse(body) : undefined) as T;
+  }
+
   private dispatch(raw: string): void {
     let event: AnyAriEvent;
     try {
       event = JSON.parse(raw) as AnyAriEvent;
     } catch {
       this.options.logger.warn({ raw: raw.slice(0, 200) }, 'unparseable ARI event');
+      return;
+    }
+    if ((event.type as string) === 'RESTResponse') {
+      const response = event as unknown as { request_id?: string; status_code?: number; message_body?: string };
+      const pending = response.request_id ? this.wsRequests.get(response.request_id) : undefined;
+      if (pending) {
+        clearTimeout(pending.timer);
+        this.wsRequests.delete(response.request_id!);
+        pending.resolve({ status: Number(response.status_code ?? 500), body: response.message_body ?? '' });
+      }
       return;
     }
     if (event.type === 'ApplicationReplaced') {

@@ -240,18 +240,23 @@ export class Telephony {
     await this.tolerant('bridge moh', () => this.ari.client.bridges.startMoh({ bridgeId, mohClass }));
   }
 
-  /** Creates an outbound channel; it enters Stasis with `appArgs` once answered. */
+  /**
+   * Creates an outbound channel; it enters Stasis with `appArgs` once answered. Sent over the
+   * event WebSocket (REST over WebSocket): it is on every call's path to an agent.
+   */
   async originate(request: OriginateRequest): Promise<string> {
     const channelId = request.channelId ?? randomUUID();
-    await this.ari.client.channels.originateWithId({
-      channelId,
+    const query: Record<string, string> = {
       endpoint: request.endpoint,
       app: this.app,
       appArgs: request.appArgs.join(','),
-      timeout: request.timeoutSeconds,
-      ...(request.callerId ? { callerId: request.callerId } : {}),
-      ...(request.originator ? { originator: request.originator } : {}),
-      ...(request.variables ? { variables: { variables: request.variables } as never } : {}),
+      timeout: String(request.timeoutSeconds),
+    };
+    if (request.callerId) query.callerId = request.callerId;
+    if (request.originator) query.originator = request.originator;
+    await this.ari.wsRequest('POST', `/channels/${encodeURIComponent(channelId)}`, {
+      query,
+      ...(request.variables ? { body: { variables: request.variables } } : {}),
     });
     return channelId;
   }
