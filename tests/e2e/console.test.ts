@@ -280,9 +280,35 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     await didForm.getByLabel('Route to').selectOption('queue');
     await didForm.getByLabel(/^Target/).selectOption({ label: `Queue: ${queueName}` });
     await didForm.getByRole('button', { name: 'Create DID' }).click();
-    await adminPage.getByRole('cell', { name: did }).waitFor();
+    await adminPage.getByRole('cell', { name: did, exact: true }).waitFor();
     await shot(adminPage, '03-admin-did-created');
   }, 90_000);
+
+  it('lets an admin edit a queue (with the API\'s field errors) and delete what is no longer needed', async () => {
+    await adminPage.getByRole('tab', { name: 'Queues' }).click();
+    await adminPage.getByRole('button', { name: `Edit ${queueName}`, exact: true }).click();
+    const edit = adminPage.getByRole('form', { name: `Edit ${queueName}`, exact: true });
+    await expect.poll(() => edit.getByLabel('Wrap-up (s)').inputValue()).toBe('10');
+    await edit.getByLabel('Max wait (s)').fill('999999');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => edit.locator('.field-error').count(), { timeout: 10_000 }).toBe(1);
+    await edit.getByLabel('Max wait (s)').fill('600');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await edit.waitFor({ state: 'detached', timeout: 10_000 });
+    const queueRow = () => app.db.selectFrom('queues').selectAll().where('name', '=', queueName).executeTakeFirst();
+    expect(await queueRow()).toMatchObject({ maxWaitSeconds: 600, wrapupSeconds: 10, strategy: 'ring_all' });
+
+    // A queue made by mistake goes again.
+    const spare = `${queueName}-spare`;
+    const create = adminPage.getByRole('form', { name: 'Create a queue' });
+    await create.getByLabel('Name').fill(spare);
+    await create.getByRole('button', { name: 'Create queue' }).click();
+    await adminPage.getByRole('button', { name: `Delete ${spare}`, exact: true }).click();
+    await adminPage.getByRole('button', { name: `Confirm delete ${spare}`, exact: true }).click();
+    await adminPage.getByRole('button', { name: `Delete ${spare}`, exact: true }).waitFor({ state: 'detached', timeout: 10_000 });
+    expect(await app.db.selectFrom('queues').select('id').where('name', '=', spare).executeTakeFirst()).toBeUndefined();
+    await shot(adminPage, '04-admin-queue-edited');
+  }, 60_000);
 
   it('registers the agent’s softphone, passes preflight and goes available', async () => {
     await login(agentPage, agent.email);

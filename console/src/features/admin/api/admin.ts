@@ -8,6 +8,7 @@ export interface User {
   role: string;
   status: string;
   extension: string | null;
+  version: number;
 }
 export interface Queue {
   id: number;
@@ -18,6 +19,7 @@ export interface Queue {
   maxWaitSeconds: number;
   serviceLevelSeconds: number;
   updatedAt: string;
+  version: number;
 }
 export interface QueueMember {
   userId: number;
@@ -29,6 +31,7 @@ export interface Did {
   number: string;
   description: string | null;
   target: { type: string; id?: number; value?: string } | null;
+  version: number;
 }
 export interface Endpoint {
   id: number;
@@ -43,16 +46,19 @@ export interface Endpoint {
     string,
     unknown
   >;
+  version: number;
 }
 export interface Hours {
   id: number;
   name: string;
   timezone: string;
+  version: number;
 }
 export interface IvrMenu {
   id: number;
   name: string;
   prompt: string;
+  version: number;
 }
 
 const list =

@@ -12,9 +12,10 @@ import {
   membersQuery,
   queuesQuery,
   usersQuery,
+  type Queue,
   type QueueMember,
 } from '../api/admin.ts';
-import { ApiForm, optNum } from './form.tsx';
+import { ApiForm, RowActions, optNum, type Field } from './form.tsx';
 
 const TABS = [
   ['users', 'Users & invites'],
@@ -92,6 +93,7 @@ function UsersTab() {
               <th>Role</th>
               <th>Status</th>
               <th>Ext.</th>
+              <th />
             </tr>
           </thead>
           <tbody>
@@ -103,6 +105,21 @@ function UsersTab() {
                 <td>{u.role}</td>
                 <td>{u.status}</td>
                 <td>{u.extension ?? ''}</td>
+                <td>
+                  <RowActions
+                    name={u.displayName}
+                    path={`/users/${u.id}`}
+                    version={u.version}
+                    onChanged={() => invalidate('users')}
+                    edit={{
+                      fields: [
+                        { name: 'displayName', label: 'Name', required: true, initial: u.displayName },
+                        { name: 'status', label: 'Status', type: 'select', initial: u.status, options: ['active', 'disabled'].map((v) => ({ value: v, label: v })) },
+                      ],
+                      toBody: (v) => ({ displayName: v.displayName, status: v.status }),
+                    }}
+                  />
+                </td>
               </tr>
             ))}
           </tbody>
@@ -169,6 +186,7 @@ function EndpointsTab() {
               <th>Transport</th>
               <th>Registration</th>
               <th>Enabled</th>
+              <th />
             </tr>
           </thead>
           <tbody>
@@ -182,6 +200,18 @@ function EndpointsTab() {
                   {String(e.registration.state ?? '')}
                 </td>
                 <td>{e.enabled ? 'yes' : 'no'}</td>
+                <td>
+                  <RowActions
+                    name={e.name}
+                    path={`/endpoints/${e.id}`}
+                    version={e.version}
+                    onChanged={() => invalidate('endpoints')}
+                    edit={{
+                      fields: [{ name: 'enabled', label: 'Enabled', type: 'select', initial: e.enabled ? 'yes' : 'no', options: ['yes', 'no'].map((v) => ({ value: v, label: v })) }],
+                      toBody: (v) => ({ enabled: v.enabled === 'yes' }),
+                    }}
+                  />
+                </td>
               </tr>
             ))}
           </tbody>
@@ -280,6 +310,7 @@ function DidsTab() {
               <th>Number</th>
               <th>Description</th>
               <th>Goes to</th>
+              <th />
             </tr>
           </thead>
           <tbody>
@@ -289,6 +320,22 @@ function DidsTab() {
                 <td>{d.description ?? ''}</td>
                 <td>
                   {d.target ? `${d.target.type} ${d.target.id ?? d.target.value ?? ''}` : '—'}
+                </td>
+                <td>
+                  <RowActions
+                    name={d.number}
+                    path={`/dids/${d.id}`}
+                    version={d.version}
+                    onChanged={() => invalidate('dids')}
+                    edit={{
+                      fields: [
+                        { name: 'description', label: 'Description', initial: d.description ?? '' },
+                        { name: 'targetType', label: 'Goes to', type: 'select', options: TARGET_TYPES, initial: d.target?.type ?? 'queue', errorPaths: ['target', 'target.type'] },
+                        { name: 'targetRef', label: 'Target id or value', initial: String(d.target?.id ?? d.target?.value ?? ''), errorPaths: ['target.id', 'target.value'] },
+                      ],
+                      toBody: (v) => ({ description: v.description || null, target: target(v.targetType ?? '', v.targetRef ?? '') ?? null }),
+                    }}
+                  />
                 </td>
               </tr>
             ))}
@@ -346,6 +393,7 @@ function HoursTab() {
           {hours.data?.items.map((h) => (
             <li key={h.id}>
               {h.name} · {h.timezone}
+              <RowActions name={h.name} path={`/hours/${h.id}`} version={h.version} onChanged={() => invalidate('hours')} />
             </li>
           ))}
         </ul>
@@ -382,6 +430,39 @@ function HoursTab() {
   );
 }
 
+const QUEUE_NUMBERS = ['ringTimeoutSeconds', 'wrapupSeconds', 'maxWaitSeconds', 'serviceLevelSeconds'] as const;
+
+/** The queue form's fields, empty (create) or filled with a queue's values (edit). */
+function queueFields(q?: Queue): Field[] {
+  const value = (k: (typeof QUEUE_NUMBERS)[number]) => (q ? String(q[k]) : undefined);
+  return [
+    { name: 'name', label: 'Name', required: true, ...(q ? { initial: q.name } : {}) },
+    {
+      name: 'strategy',
+      label: 'Strategy',
+      type: 'select',
+      options: ['ring_all', 'longest_idle', 'round_robin', 'fewest_calls', 'skills'].map((s) => ({
+        value: s,
+        label: s.replace('_', ' '),
+      })),
+      ...(q ? { initial: q.strategy } : {}),
+    },
+    { name: 'ringTimeoutSeconds', label: 'Ring each agent (s)', type: 'number', initial: value('ringTimeoutSeconds') },
+    { name: 'wrapupSeconds', label: 'Wrap-up (s)', type: 'number', initial: value('wrapupSeconds') },
+    { name: 'maxWaitSeconds', label: 'Max wait (s)', type: 'number', initial: value('maxWaitSeconds') },
+    { name: 'serviceLevelSeconds', label: 'Service level (s)', type: 'number', initial: value('serviceLevelSeconds') },
+  ];
+}
+
+function queueBody(v: Record<string, string>): Record<string, unknown> {
+  const body: Record<string, unknown> = { name: v.name, strategy: v.strategy };
+  for (const k of QUEUE_NUMBERS) {
+    const n = optNum(v[k]);
+    if (n !== undefined) body[k] = n;
+  }
+  return body;
+}
+
 function QueuesTab() {
   const queues = useQuery(queuesQuery());
   const invalidate = useInvalidate();
@@ -413,6 +494,16 @@ function QueuesTab() {
                   <button className="secondary" onClick={() => setSelected(q.id)}>
                     Members of {q.name}
                   </button>
+                  <RowActions
+                    name={q.name}
+                    path={`/queues/${q.id}`}
+                    version={q.version}
+                    onChanged={() => invalidate('queues')}
+                    edit={{
+                      fields: queueFields(q),
+                      toBody: queueBody,
+                    }}
+                  />
                 </td>
               </tr>
             ))}
@@ -422,32 +513,9 @@ function QueuesTab() {
       <ApiForm
         title="Create a queue"
         submitLabel="Create queue"
-        fields={[
-          { name: 'name', label: 'Name', required: true },
-          {
-            name: 'strategy',
-            label: 'Strategy',
-            type: 'select',
-            options: ['ring_all', 'longest_idle', 'round_robin', 'fewest_calls', 'skills'].map(
-              (s) => ({ value: s, label: s.replace('_', ' ') }),
-            ),
-          },
-          { name: 'ringTimeoutSeconds', label: 'Ring each agent (s)', type: 'number' },
-          { name: 'wrapupSeconds', label: 'Wrap-up (s)', type: 'number' },
-          { name: 'maxWaitSeconds', label: 'Max wait (s)', type: 'number' },
-          { name: 'serviceLevelSeconds', label: 'Service level (s)', type: 'number' },
-        ]}
+        fields={queueFields()}
         onSubmit={async (v) => {
-          const body: Record<string, unknown> = { name: v.name, strategy: v.strategy };
-          for (const k of [
-            'ringTimeoutSeconds',
-            'wrapupSeconds',
-            'maxWaitSeconds',
-            'serviceLevelSeconds',
-          ]) {
-            const n = optNum(v[k]);
-            if (n !== undefined) body[k] = n;
-          }
+          const body = queueBody(v);
           await api.request('POST', '/queues', body);
           await invalidate('queues');
         }}
@@ -495,7 +563,8 @@ function Members({ queueId }: { queueId: number }) {
             userId: Number(v.userId),
             ...(penalty !== undefined ? { penalty } : {}),
           });
-          await qc.invalidateQueries({ queryKey: ['queues', queueId, 'members'] });
+          // Members are part of the queue: its version moved too (and the list shows it).
+          await qc.invalidateQueries({ queryKey: ['queues'] });
         }}
       />
     </section>
@@ -513,6 +582,7 @@ function IvrTab() {
           {menus.data?.items.map((m) => (
             <li key={m.id}>
               {m.id} · {m.name} · {m.prompt}
+              <RowActions name={m.name} path={`/ivr-menus/${m.id}`} version={m.version} onChanged={() => invalidate('ivr-menus', 'ivr')} />
             </li>
           ))}
         </ul>

@@ -3,7 +3,7 @@
  * (`{"error":{"details":[{"field","message"}]}}`): the form validates exactly as the API does.
  */
 import { useState, type FormEvent, type ReactNode } from 'react';
-import { ApiError } from '../../../lib/api.ts';
+import { ApiError, api } from '../../../lib/api.ts';
 
 export interface Field {
   name: string;
@@ -99,3 +99,69 @@ export function ApiForm(props: {
 /** Turns a form string into a number, or undefined when empty (so the API's defaults apply). */
 export const optNum = (v: string | undefined) =>
   v === undefined || v.trim() === '' ? undefined : Number(v);
+
+/**
+ * Edit and delete for one listed object, based on the version the list showed: a change made by
+ * someone else meanwhile comes back as the API's 412 ("reload and try again"), never lost.
+ * `edit` reuses the create form's fields, filled with the object's values, and sends a PATCH with
+ * `version`; delete sends If-Match.
+ */
+export function RowActions(props: {
+  name: string;
+  path: string;
+  version: number;
+  edit?: { fields: Field[]; toBody: (values: Record<string, string>) => Record<string, unknown> };
+  onChanged: () => Promise<unknown>;
+  deleteLabel?: string;
+}) {
+  const [editing, setEditing] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState<string>();
+  const remove = async () => {
+    setError(undefined);
+    try {
+      await api.request('DELETE', props.path, undefined, { 'if-match': `"v${props.version}"` });
+      await props.onChanged();
+    } catch (err) {
+      setError((err as Error).message);
+      setConfirming(false);
+    }
+  };
+  return (
+    <div className="row-actions">
+      {props.edit && (
+        <button type="button" className="secondary" onClick={() => setEditing((e) => !e)} aria-label={`Edit ${props.name}`}>
+          Edit
+        </button>
+      )}
+      {confirming ? (
+        <button type="button" className="danger" onClick={() => void remove()} aria-label={`Confirm delete ${props.name}`}>
+          Confirm {props.deleteLabel ?? 'delete'}
+        </button>
+      ) : (
+        <button type="button" className="secondary" onClick={() => setConfirming(true)} aria-label={`Delete ${props.name}`}>
+          {props.deleteLabel ?? 'Delete'}
+        </button>
+      )}
+      {error && <p className="error">{error}</p>}
+      {editing && props.edit && (
+        <ApiForm
+          title={`Edit ${props.name}`}
+          submitLabel="Save changes"
+          fields={props.edit.fields}
+          onSubmit={async (values) => {
+            try {
+              await api.request('PATCH', props.path, { ...props.edit!.toBody(values), version: props.version });
+            } catch (err) {
+              // Changed by someone else meanwhile: show the latest, the admin saves again.
+              if (err instanceof ApiError && err.status === 412) await props.onChanged();
+              throw err;
+            }
+            setEditing(false);
+            await props.onChanged();
+          }}
+        />
+      )}
+    </div>
+  );
+}
