@@ -26,7 +26,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +35,7 @@ import { dropDatabase, ensureDatabase, migrateToLatest } from '../../control/src
 import { startAsterisk, stopAsterisk, type AsteriskInstance } from '../support/asterisk.ts';
 import { assertReachable, findTestServer, freshDatabaseUrl } from '../support/database.ts';
 import { TEST_PASSWORD, createTenant, createUser } from '../support/fixtures.ts';
+import { ensureSipp, freePort, quantile, sippStats, stamps } from '../support/sipp.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SIPP_DIR = path.join(ROOT, 'tests/bench/sipp');
@@ -59,31 +59,6 @@ interface RunResult {
 }
 
 const log = (line: string) => process.stdout.write(`bench:acd: ${line}\n`);
-
-function ensureSipp(): void {
-  if (spawnSync('sipp', ['-v']).error === undefined) return;
-  log('SIPp is missing: installing Debian package sip-tester with apt-get');
-  const install = spawnSync('apt-get', ['install', '-y', '-q', 'sip-tester'], { stdio: 'inherit' });
-  if (install.status !== 0 || spawnSync('sipp', ['-v']).error) {
-    throw new Error('SIPp (Debian package sip-tester) could not be installed; install it and run again');
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-}
 
 // ── Asterisk ────────────────────────────────────────────────────────────────────────────────
 
@@ -224,37 +199,6 @@ async function decisionLatency(base: string): Promise<RunResult['decisionMs']> {
 
 // ── SIPp ────────────────────────────────────────────────────────────────────────────────────
 
-/** `sent|rang <caller> <sec> <usec>` lines → caller → ms since the epoch. */
-function stamps(file: string, kind: 'sent' | 'rang'): Map<string, number> {
-  const out = new Map<string, number>();
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return out;
-  }
-  for (const line of text.split('\n')) {
-    // gettimeofday's values are logged as floats ("1795334667.000000 685015.000000").
-    const m = new RegExp(`${kind} (\\d+) (\\d+)(?:\\.\\d+)? (\\d+)`).exec(line);
-    if (m && !out.has(m[1]!)) out.set(m[1]!, Number(m[2]) * 1000 + Number(m[3]) / 1000);
-  }
-  return out;
-}
-
-/** SIPp's statistics file: the last line's totals and the most calls up at once. */
-function sippStats(file: string): { succeeded: number; failed: number; maxConcurrent: number } {
-  const lines = readFileSync(file, 'utf8').trim().split('\n');
-  const header = lines[0]!.split(';');
-  const col = (name: string) => header.indexOf(name);
-  const rows = lines.slice(1).map((l) => l.split(';'));
-  const last = rows[rows.length - 1] ?? [];
-  return {
-    succeeded: Number(last[col('SuccessfulCall(C)')] ?? 0),
-    failed: Number(last[col('FailedCall(C)')] ?? 0),
-    maxConcurrent: Math.max(0, ...rows.map((r) => Number(r[col('CurrentCall')] ?? 0))),
-  };
-}
-
 async function runLoad(mode: 'calldock' | 'appqueue', prefix: string, mainSip: number, work: string, agentLog: string): Promise<RunResult> {
   const port = await freePort();
   const callerLog = path.join(work, `caller-${mode}.log`);
@@ -325,7 +269,7 @@ function table(results: RunResult[]): string {
 }
 
 async function main(): Promise<void> {
-  ensureSipp();
+  ensureSipp(log);
   const server = await findTestServer();
   await assertReachable(server);
   const databaseUrl = freshDatabaseUrl(server.serverUrl, 'bench_acd');

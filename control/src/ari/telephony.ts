@@ -206,8 +206,12 @@ export class Telephony {
     });
   }
 
-  async createBridge(type: BridgeType, name?: string): Promise<string> {
-    const bridgeId = randomUUID();
+  /**
+   * Creates a bridge. With an `id` of the caller's choosing the call is idempotent: Asterisk
+   * answers an existing bridge of that id instead of making a second one.
+   */
+  async createBridge(type: BridgeType, name?: string, id?: string): Promise<string> {
+    const bridgeId = id ?? randomUUID();
     await this.ari.client.bridges.createWithId({ bridgeId, type, ...(name ? { name } : {}) });
     return bridgeId;
   }

@@ -126,7 +126,7 @@ export const callControlRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return call;
   };
   const present = (call: ActiveCall) => ({
-    ...presentLive(call),
+    ...presentLive(call, app.calls.queuePosition(call.tenantId, call.id) ?? null),
     transfer: app.transfers.state(call.id),
   });
   const control = { auth: CONTROL_ROLES };

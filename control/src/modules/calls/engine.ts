@@ -139,6 +139,13 @@ const RECONNECT_RETRY_MS = 2_000;
 
 const NO_SERVICE = 'sound:ss-noservice';
 
+/** The agent's user id from an agent leg's channel id (`<linkedid>-a<user>-…`, `cb-a<user>-…`). */
+export function agentOfLeg(channelId: string, linkedid: string): number | null {
+  const rest = channelId.startsWith(`${linkedid}-a`) ? channelId.slice(linkedid.length + 2) : channelId.startsWith('cb-a') ? channelId.slice(4) : undefined;
+  const match = rest === undefined ? null : /^(\d+)-/.exec(rest);
+  return match ? Number(match[1]) : null;
+}
+
 export class CallEngine extends EventEmitter {
   private readonly calls = new Map<string, ActiveCall>();
   /** Every channel the engine knows (callers and agent legs) → its call. */
@@ -448,8 +455,13 @@ export class CallEngine extends EventEmitter {
     await call.parking?.catch(() => undefined);
   }
 
+  /**
+   * The queue's holding bridge has an id of its own (`queue-<id>`): two callers parked in the
+   * same tick, or a control plane restarted while callers wait, find the one bridge instead of
+   * each making one that nobody would ever take down.
+   */
   private async holdingBridge(config: QueueConfig): Promise<string> {
-    const bridgeId = await this.telephony.createBridge('holding', `queue-${config.id}`);
+    const bridgeId = await this.telephony.createBridge('holding', `queue-${config.id}`, `queue-${config.id}`);
     await this.telephony.bridgeMoh(bridgeId, config.mohClass);
     return bridgeId;
   }
@@ -1085,15 +1097,21 @@ export class CallEngine extends EventEmitter {
 
       this.calls.set(call.id, call);
       this.byChannel.set(call.id, call);
-      if (bridge && agentChannel && row.agentUserId !== null && row.answeredAt) {
+      // Asterisk is the truth about who talks: the row may lag (its answer still on its way to
+      // MySQL when the old process died), the agent is in the leg's channel id.
+      const agentUserId = agentChannel ? (row.agentUserId ?? agentOfLeg(agentChannel, row.linkedid)) : null;
+      if (bridge && agentChannel && agentUserId !== null) {
         call.status = CallStatus.Connected;
         call.bridgeId = bridge.id;
         call.queueId = row.queueId ?? undefined;
-        call.answeredAt = row.answeredAt.getTime();
-        call.agent = { channelId: agentChannel, userId: row.agentUserId, answered: true };
+        call.answeredAt = row.answeredAt?.getTime() ?? this.now();
+        call.agent = { channelId: agentChannel, userId: agentUserId, answered: true };
         this.byChannel.set(agentChannel, call);
-        await this.agents.restore(row.agentUserId, AgentStatus.OnCall, call.id);
-        void cdr.transition('reattached', {}, { agentUserId: row.agentUserId });
+        await this.agents.restore(agentUserId, AgentStatus.OnCall, call.id);
+        const answer = row.answeredAt
+          ? {}
+          : { state: 'answered' as const, agentUserId, answeredAt: new Date(call.answeredAt), waitMs: call.answeredAt - call.startedAt };
+        void cdr.transition('reattached', answer, { agentUserId });
         reattached += 1;
       } else if (row.queueId !== null) {
         const queue = await this.runtime(row.tenantId, row.queueId);
@@ -1120,8 +1138,17 @@ export class CallEngine extends EventEmitter {
         await this.endWithAnnouncement(call, NO_SERVICE, 'interrupted by a restart');
       }
     }
+    // A call bridge nobody took over (the process died between creating it and bridging the
+    // two legs, or its call was put back in the queue) would stay in Asterisk for good.
+    const owned = new Set([...this.calls.values()].map((c) => c.bridgeId));
+    let swept = 0;
+    for (const bridge of bridges) {
+      if (!bridge.name.startsWith('call-') || owned.has(bridge.id)) continue;
+      swept += 1;
+      this.spawn(this.telephony.destroyBridge(bridge.id));
+    }
     for (const queueId of touchedQueues) this.spawn(this.runAcd(queueId));
-    this.log.info({ reattached, requeued, closed, live: this.calls.size, ms: this.now() - started }, 'calls reconciled with Asterisk');
+    this.log.info({ reattached, requeued, closed, swept, live: this.calls.size, ms: this.now() - started }, 'calls reconciled with Asterisk');
   }
 
   /** An open CDR row whose caller is gone: the call ended while nobody was watching. */

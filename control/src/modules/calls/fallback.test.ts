@@ -22,6 +22,7 @@ describe("Asterisk's cdr_csv", () => {
         billsec: 7,
         disposition: 'ANSWERED',
         uniqueid: '1795.1',
+        answeredBy: 't1-agent-2',
       },
       {
         from: '+15553330003',
@@ -32,6 +33,30 @@ describe("Asterisk's cdr_csv", () => {
         billsec: 0,
         disposition: 'NO ANSWER',
         uniqueid: '1795.4',
+        answeredBy: null,
+      },
+    ]);
+  });
+
+  it('makes one call of a ring group\'s lines, answered by the phone that answered', () => {
+    const leg = (phone: string, answer: string, end: string, billsec: number, disposition: string) =>
+      `"","+15553330009","+15554440001","calldock-fallback","","PJSIP/trunk-00000010","PJSIP/${phone}-0000001a","Dial","PJSIP/a-1&PJSIP/a-2","2026-11-22 05:00:00","${answer}","${end}",${billsec + 2},${billsec},"${disposition}","DOCUMENTATION","1795.9",""`;
+    const csv = [
+      leg('a-1', '', '2026-11-22 05:00:02', 0, 'NO ANSWER'),
+      leg('a-2', '2026-11-22 05:00:02', '2026-11-22 05:00:09', 7, 'ANSWERED'),
+      leg('a-3', '', '2026-11-22 05:00:02', 0, 'NO ANSWER'),
+    ].join('\n');
+    expect(fallbackCdrs(csv)).toEqual([
+      {
+        from: '+15553330009',
+        did: '+15554440001',
+        start: new Date('2026-11-22T05:00:00Z'),
+        answer: new Date('2026-11-22T05:00:02Z'),
+        end: new Date('2026-11-22T05:00:09Z'),
+        billsec: 7,
+        disposition: 'ANSWERED',
+        uniqueid: '1795.9',
+        answeredBy: 'a-2',
       },
     ]);
   });

@@ -85,27 +85,52 @@ export interface FallbackCdr {
   billsec: number;
   disposition: string;
   uniqueid: string;
+  /** The endpoint (phone) that answered, from the answered leg's channel name. */
+  answeredBy: string | null;
 }
 
-/** The calls Master.csv shows as taken by the fallback context (times are UTC: usegmtime). */
+/**
+ * The calls Master.csv shows as taken by the fallback context (times are UTC: usegmtime). A
+ * ring group writes one line per phone it rang, all with the caller's uniqueid: they are one
+ * call, answered when any of its legs was, by that leg's phone.
+ */
 export function fallbackCdrs(csv: string): FallbackCdr[] {
   const utc = (s: string) => (s ? new Date(`${s.replace(' ', 'T')}Z`) : null);
-  return csv
-    .split('\n')
-    .filter(Boolean)
-    .map(parseCsvLine)
-    .filter((f) => f[3] === FALLBACK_CONTEXT)
-    .map((f) => ({
+  const calls = new Map<string, FallbackCdr>();
+  for (const f of csv.split('\n').filter(Boolean).map(parseCsvLine)) {
+    if (f[3] !== FALLBACK_CONTEXT) continue;
+    const uniqueid = f[16] ?? '';
+    const start = utc(f[9] ?? '');
+    const end = utc(f[11] ?? '');
+    if (!uniqueid || !start || !end) continue;
+    const answered = f[14] === 'ANSWERED' && Number(f[13]) > 0;
+    const leg: FallbackCdr = {
       from: f[1] ?? '',
       did: f[2] ?? '',
-      start: utc(f[9] ?? '')!,
-      answer: f[14] === 'ANSWERED' && Number(f[13]) > 0 ? utc(f[10] ?? '') : null,
-      end: utc(f[11] ?? '')!,
+      start,
+      answer: answered ? utc(f[10] ?? '') : null,
+      end,
       billsec: Number(f[13] ?? 0),
       disposition: f[14] ?? '',
-      uniqueid: f[16] ?? '',
-    }))
-    .filter((c) => c.uniqueid && c.start && c.end);
+      uniqueid,
+      answeredBy: answered ? phoneOfChannel(f[6] ?? '') : null,
+    };
+    const seen = calls.get(uniqueid);
+    if (!seen) {
+      calls.set(uniqueid, leg);
+      continue;
+    }
+    if (leg.start < seen.start) seen.start = leg.start;
+    if (leg.end > seen.end) seen.end = leg.end;
+    if (leg.answer && !seen.answer) Object.assign(seen, { answer: leg.answer, billsec: leg.billsec, disposition: leg.disposition, answeredBy: leg.answeredBy });
+  }
+  return [...calls.values()];
+}
+
+/** `PJSIP/t1-agent-2-0000002a` → `t1-agent-2` (the channel's endpoint). */
+function phoneOfChannel(channel: string): string | null {
+  const match = /^PJSIP\/(.+)-[0-9a-f]+$/.exec(channel);
+  return match ? match[1]! : null;
 }
 
 /**
@@ -124,6 +149,14 @@ export async function reconcileFallbackCdrs(db: Db, store: CdrStore, csvPath: st
     if (known.has(call.uniqueid)) continue;
     const did = await db.selectFrom('dids').select(['id', 'tenantId']).where('number', '=', call.did).executeTakeFirst();
     if (!did) continue;
+    const agent = call.answeredBy
+      ? await db
+          .selectFrom('sipEndpoints')
+          .select('userId')
+          .where('tenantId', '=', did.tenantId)
+          .where('asteriskId', '=', call.answeredBy)
+          .executeTakeFirst()
+      : undefined;
     await store.write({
       op: 'insert',
       row: {
@@ -139,6 +172,7 @@ export async function reconcileFallbackCdrs(db: Db, store: CdrStore, csvPath: st
         answeredAt: call.answer,
         endedAt: call.end,
         talkMs: call.billsec * 1000,
+        agentUserId: agent?.userId ?? null,
         waitMs: call.answer ? call.answer.getTime() - call.start.getTime() : call.end.getTime() - call.start.getTime(),
         hangupSide: null,
         disposition: call.answer ? 'fallback_answered' : 'fallback_unanswered',
@@ -151,7 +185,7 @@ export async function reconcileFallbackCdrs(db: Db, store: CdrStore, csvPath: st
       seq: 1,
       type: 'fallback_reconciled',
       occurredAt: call.end,
-      data: { source: 'asterisk cdr', disposition: call.disposition, billsec: call.billsec },
+      data: { source: 'asterisk cdr', disposition: call.disposition, billsec: call.billsec, answeredBy: call.answeredBy },
     });
     added += 1;
   }

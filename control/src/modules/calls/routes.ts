@@ -31,9 +31,13 @@ export const LiveCall = Type.Object({
   answeredAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   onHold: Type.Boolean(),
   agentMuted: Type.Boolean(),
+  /** 1 for the caller at the head of their queue; null when not waiting in a queue. */
+  queuePosition: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+  /** Agents whose phones ring for this call right now. */
+  offeredTo: Type.Array(Type.Integer()),
 });
 
-export function presentLive(call: ActiveCall) {
+export function presentLive(call: ActiveCall, queuePosition: number | null = null) {
   return {
     callId: call.id,
     status: call.status,
@@ -45,6 +49,8 @@ export function presentLive(call: ActiveCall) {
     answeredAt: call.answeredAt ? new Date(call.answeredAt).toISOString() : null,
     onHold: call.holdStartedAt !== undefined,
     agentMuted: call.agentMuted,
+    queuePosition,
+    offeredTo: [...call.offers.values()].map((leg) => leg.userId),
   };
 }
 
@@ -136,14 +142,17 @@ export const callRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const calls = app.calls
         .activeCalls()
         .filter((c) => c.tenantId === tenantId && (SUPERVISING.includes(auth.role) || c.agent?.userId === auth.userId));
-      return { items: calls.map(presentLive) };
+      return { items: calls.map((c) => presentLive(c, app.calls.queuePosition(c.tenantId, c.id) ?? null)) };
     },
   );
 
   app.get(
     '/live-calls/:callId',
     { config: control.config, schema: { tags: control.tags, params: CallParams, response: { 200: LiveCall } } },
-    async (request) => presentLive(liveCall(request, request.params.callId)),
+    async (request) => {
+      const call = liveCall(request, request.params.callId);
+      return presentLive(call, app.calls.queuePosition(call.tenantId, call.id) ?? null);
+    },
   );
 
   const action = (
@@ -161,7 +170,7 @@ export const callRoutes: FastifyPluginAsyncTypebox = async (app) => {
       async (request) => {
         const call = liveCall(request, request.params.callId);
         await run(call, (request.body ?? {}) as Record<string, unknown>);
-        return presentLive(call);
+        return presentLive(call, app.calls.queuePosition(call.tenantId, call.id) ?? null);
       },
     );
 
