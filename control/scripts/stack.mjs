@@ -275,10 +275,11 @@ async function test(extraArgs) {
   if (run(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'console', '--noEmit']) !== 0) {
     fail('type errors in the console; see above');
   }
-  // The browser tests need the built console and a Chromium.
+  // The browser tests need the built console and a Chromium; the chaos suite needs SIPp.
   buildConsole();
   try {
     ensureChromium({ log: say });
+    ensureDebianPackage('sipp', 'sip-tester');
   } catch (err) {
     fail(err.message);
   }
@@ -286,6 +287,18 @@ async function test(extraArgs) {
   if (run(path.join(ROOT, 'node_modules/.bin/eslint'), ['.']) !== 0) fail('lint errors; see above');
   const status = run(path.join(ROOT, 'node_modules/.bin/vitest'), ['run', ...extraArgs]);
   process.exit(status);
+}
+
+/** Installs a Debian package when its command is missing (the machine's own apt, as root). */
+function ensureDebianPackage(command, pkg) {
+  if (spawnSync(command, ['-v'], { stdio: 'ignore' }).error === undefined) return;
+  say(`installing ${pkg} (apt-get install ${pkg})…`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => spawnSync('apt-get', ['install', '-y', '-q', pkg], { stdio: 'inherit', env }).status;
+  if (install() !== 0) {
+    spawnSync('apt-get', ['update', '-q'], { stdio: 'inherit', env });
+    if (install() !== 0) throw new Error(`${pkg} could not be installed (apt-get install -y ${pkg}, as root)`);
+  }
 }
 
 function dockerAnswers() {

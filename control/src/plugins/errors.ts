@@ -68,6 +68,9 @@ function errorsPlugin(app: FastifyInstance): void {
     } else {
       request.log.info({ code: body.error.code, status }, 'request refused');
     }
+    // Every limiter says how long to wait; clients read it from the standard header.
+    const retryAfter = (body.error.details as { retryAfter?: unknown } | undefined)?.retryAfter;
+    if (status === 429 && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
     return reply.status(status).send(body);
   });
 

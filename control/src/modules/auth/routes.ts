@@ -1,13 +1,13 @@
-import rateLimit from '@fastify/rate-limit';
+import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { fromJson } from '../../db/json.ts';
 import { AppError } from '../../lib/errors.ts';
+import { RateLimiter } from '../../lib/rate-limiter.ts';
 import { JwksSchema, ROLES, requireAuth } from '../../plugins/auth.ts';
 import * as tenants from '../tenants/repository.ts';
 import * as users from '../users/repository.ts';
 import { AnyRole } from '../users/schemas.ts';
-import { FailureThrottle } from './login-throttle.ts';
 import * as service from './service.ts';
 
 /** Per address: every attempt counts, right or wrong (the limit is LOGIN_RATE_LIMIT_PER_MINUTE). */
@@ -50,34 +50,25 @@ const Me = Type.Composite([
   }),
 ]);
 
-const rateLimited = (message: string, retryAfterSeconds: number) =>
-  new AppError('RATE_LIMITED', message, 429, { retryAfterSeconds });
 
 export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.tokens.setSessionCheck((sessionId) => service.isSessionRevoked(app, sessionId));
 
-  // Both limiters keep their counts in this process's memory (fine for one replica; a restart
-  // forgets them). `@fastify/rate-limit` takes a `redis` option when replicas need to share them.
-  await app.register(rateLimit, {
-    global: false,
-    errorResponseBuilder: (_request, context) =>
-      rateLimited(
-        `Too many login attempts from this address; retry in ${context.after}`,
-        Math.ceil(context.ttl / 1000),
-      ),
-  });
-  const accountThrottle = new FailureThrottle(
-    LOGIN_FAILURES_PER_ACCOUNT.max,
-    LOGIN_FAILURES_PER_ACCOUNT.windowMs,
-  );
+  // Both limiters count in MySQL: a restart (or another replica) keeps the counts of the window.
+  const perAddress = new RateLimiter(app.db, LOGIN_PER_IP_WINDOW_MS / 1000, 'login-ip');
+  const perAccount = new RateLimiter(app.db, LOGIN_FAILURES_PER_ACCOUNT.windowMs / 1000, 'login-account');
+  const sweeper = setInterval(() => {
+    for (const limiter of [perAddress, perAccount]) {
+      limiter.sweep().catch((err: unknown) => app.log.warn({ err }, 'login limiter sweep failed'));
+    }
+  }, LOGIN_PER_IP_WINDOW_MS);
+  sweeper.unref();
+  app.addHook('onClose', async () => clearInterval(sweeper));
 
   app.post(
     '/auth/login',
     {
-      config: {
-        auth: 'public',
-        rateLimit: { max: app.config.loginRateLimitPerMinute, timeWindow: LOGIN_PER_IP_WINDOW_MS },
-      },
+      config: { auth: 'public' },
       schema: {
         tags,
         summary: 'Log in with email and password',
@@ -96,16 +87,16 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Session },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const account = request.body.email.trim().toLowerCase();
-      const decision = accountThrottle.reserve(account);
-      if (!decision.allowed) {
-        reply.header('Retry-After', String(decision.retryAfterSeconds));
-        throw rateLimited(
-          `Too many failed logins for this account; retry in ${decision.retryAfterSeconds} s`,
-          decision.retryAfterSeconds,
-        );
-      }
+      await perAddress.hit(
+        [{ bucket: request.ip, max: app.config.loginRateLimitPerMinute }],
+        'Too many login attempts from this address',
+      );
+      // Counted before the password is checked, given back when it was right: a burst of
+      // parallel guesses cannot all slip past while argon2 runs.
+      const accountKey = createHash('sha256').update(account).digest('hex');
+      await perAccount.reserve({ bucket: accountKey, max: LOGIN_FAILURES_PER_ACCOUNT.max }, 'Too many failed logins for this account');
       let failedGuess = false;
       try {
         const outcome = await service.login(app, account, request.body.password, {
@@ -116,7 +107,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         failedGuess = !outcome.passwordMatched;
         throw outcome.error;
       } finally {
-        if (!failedGuess) accountThrottle.release(account);
+        if (!failedGuess) await perAccount.release(accountKey);
       }
     },
   );

@@ -13,7 +13,7 @@ import { Type } from '@sinclair/typebox';
 import { AriState, DIALPLAN_APP } from '../../ari/events.ts';
 import { AppError } from '../../lib/errors.ts';
 import { WidgetCalls } from './calls.ts';
-import { RateLimiter } from './rate-limit.ts';
+import { RateLimiter } from '../../lib/rate-limiter.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -39,7 +39,7 @@ async function widgetsPlugin(app: FastifyInstance): Promise<void> {
     app.config.ari.url,
     log,
   );
-  const limiter = new RateLimiter(app.db, app.config.widget.rateWindowSeconds);
+  const limiter = new RateLimiter(app.db, app.config.widget.rateWindowSeconds, 'widget');
   app.decorate('widgetCalls', { calls, limiter });
 
   // Only the process that owns the calls sweeps (tests run other apps beside it).

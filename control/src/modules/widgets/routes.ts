@@ -315,17 +315,10 @@ export const widgetRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!widget.callEnabled || widget.callQueueId === null)
         throw new AppError('CALLS_NOT_OFFERED', 'This widget does not offer calls', 409);
       const limits = app.config.widget;
-      try {
-        await app.widgetCalls.limiter.hit([
-          { bucket: `widget-call:ip:${request.ip}`, max: limits.callsPerIpPerWindow },
-          { bucket: `widget-call:widget:${widget.id}`, max: limits.callsPerWidgetPerWindow },
-        ]);
-      } catch (err) {
-        if (err instanceof AppError && err.statusCode === 429) {
-          reply.header('retry-after', String((err.details as { retryAfter: number }).retryAfter));
-        }
-        throw err;
-      }
+      await app.widgetCalls.limiter.hit([
+        { bucket: `widget-call:ip:${request.ip}`, max: limits.callsPerIpPerWindow },
+        { bucket: `widget-call:widget:${widget.id}`, max: limits.callsPerWidgetPerWindow },
+      ]);
       if (!(await service.isOpenNow(app.db, widget))) {
         throw new AppError(
           'WIDGET_OFFLINE',
