@@ -244,6 +244,16 @@ export class ChaosRig {
     this.token = ((await res.json()) as { accessToken: string }).accessToken;
   }
 
+  /** The status of one login attempt (the limiters are what a scenario looks at). */
+  async loginStatus(email: string, password: string): Promise<number> {
+    const res = await fetch(`${this.base}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
+    return res.status;
+  }
+
   async api<T>(method: string, url: string, body?: unknown): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const res = await fetch(`${this.base}${url}`, {
