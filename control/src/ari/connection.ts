@@ -40,6 +40,9 @@ export interface AriConnectionOptions {
 
 type Hook = () => Promise<void>;
 
+/** ARI events the control plane has no use for (see filterEvents). */
+const UNREAD_EVENTS = ['ChannelVarset', 'ChannelConnectedLine', 'ChannelDialplan'];
+
 export class AriUnavailableError extends Error {
   override name = 'AriUnavailableError';
 }
@@ -244,6 +247,7 @@ export class AriConnection extends EventEmitter {
         this.hooksDone = false;
         this.setState(AriState.Connected);
         delay = initial;
+        await this.filterEvents();
         await this.runHooks();
         this.hooksDone = true;
         if (this.stateValue === AriState.Connected) this.emit('connected');
@@ -257,6 +261,20 @@ export class AriConnection extends EventEmitter {
       if (this.stopped) break;
       await this.sleep(delay);
       delay = Math.min(delay * 2, max);
+    }
+  }
+
+  /**
+   * Events nobody here reads are not sent at all: every agent leg sets half a dozen channel
+   * variables, each one a ChannelVarset event to serialise, send and parse on the call's path.
+   */
+  private async filterEvents(): Promise<void> {
+    try {
+      await this.request('PUT', `/applications/${encodeURIComponent(this.options.app)}/eventFilter`, {
+        body: { disallowed: UNREAD_EVENTS.map((type) => ({ type })) },
+      });
+    } catch (err) {
+      this.options.logger.warn({ err }, 'ARI event filter not set; every event is sent');
     }
   }
 
