@@ -35,7 +35,9 @@ import { dropDatabase, ensureDatabase, migrateToLatest } from '../../control/src
 import { startAsterisk, stopAsterisk, type AsteriskInstance } from '../support/asterisk.ts';
 import { assertReachable, findTestServer, freshDatabaseUrl } from '../support/database.ts';
 import { TEST_PASSWORD, createTenant, createUser } from '../support/fixtures.ts';
-import { ensureSipp, freePort, quantile, sippStats, stamps } from '../support/sipp.ts';
+import { AriRest } from '../support/ari-rest.ts';
+import { freePort } from '../support/net.ts';
+import { ensureSipp, quantile, sippStats, stamps } from '../support/sipp.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SIPP_DIR = path.join(ROOT, 'tests/bench/sipp');
@@ -62,30 +64,8 @@ const log = (line: string) => process.stdout.write(`bench:acd: ${line}\n`);
 
 // ── Asterisk ────────────────────────────────────────────────────────────────────────────────
 
-class Ari {
-  constructor(private readonly asterisk: AsteriskInstance) {}
-
-  async request<T>(method: string, url: string, body?: unknown): Promise<T> {
-    const auth = Buffer.from(`${this.asterisk.ariUser}:${this.asterisk.ariPassword}`).toString('base64');
-    const res = await fetch(`${this.asterisk.ariUrl}/ari${url}`, {
-      method,
-      headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    if (!res.ok) throw new Error(`ARI ${method} ${url}: ${res.status} ${await res.text()}`);
-    const text = await res.text();
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
-
-  push(type: string, id: string, fields: Record<string, string>): Promise<unknown> {
-    return this.request('PUT', `/asterisk/config/dynamic/res_pjsip/${type}/${id}`, {
-      fields: Object.entries(fields).map(([attribute, value]) => ({ attribute, value })),
-    });
-  }
-}
-
 /** The two bench trunks (told apart by a header) and every agent's phone, contact the agent SIPp. */
-async function pushBenchConfig(ari: Ari, agentPort: number): Promise<void> {
+async function pushBenchConfig(ari: AriRest, agentPort: number): Promise<void> {
   const trunk = { transport: 'transport-udp', disallow: 'all', allow: 'ulaw', direct_media: 'no', timers: 'no' };
   await ari.push('endpoint', 'bench-calldock', { ...trunk, context: 'from-trunk' });
   await ari.push('identify', 'bench-calldock', { endpoint: 'bench-calldock', match_header: `${HEADER}: calldock` });
@@ -98,11 +78,11 @@ async function pushBenchConfig(ari: Ari, agentPort: number): Promise<void> {
   }
 }
 
-async function channelCount(ari: Ari): Promise<number> {
+async function channelCount(ari: AriRest): Promise<number> {
   return (await ari.request<unknown[]>('GET', '/channels')).length;
 }
 
-async function drained(ari: Ari): Promise<void> {
+async function drained(ari: AriRest): Promise<void> {
   const deadline = Date.now() + 60_000;
   while ((await channelCount(ari)) > 0) {
     if (Date.now() > deadline) throw new Error('channels still up 60 s after the run');
@@ -293,7 +273,7 @@ async function main(): Promise<void> {
       ariUser: 'calldock',
       ariPassword: randomBytes(12).toString('hex'),
     });
-    const ari = new Ari(asterisk);
+    const ari = new AriRest(asterisk);
     const agentPort = await freePort();
     await pushBenchConfig(ari, agentPort);
     for (let i = 1; i <= AGENTS; i++) {

@@ -18,7 +18,6 @@
  * one).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -26,6 +25,7 @@ import { createDatabase, type Db } from '../../control/src/db/database.ts';
 import { dropDatabase, ensureDatabase, migrateToLatest } from '../../control/src/db/migrate.ts';
 import { assertReachable, findTestServer, freshDatabaseUrl } from '../support/database.ts';
 import { TEST_PASSWORD, createTenant, createUser } from '../support/fixtures.ts';
+import { freePort } from '../support/net.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DIDS = 10_000;
@@ -41,17 +41,6 @@ interface Row {
   p99: number;
   requests: number;
   failed: number;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** 10,000 DIDs in ten multi-row INSERTs. */

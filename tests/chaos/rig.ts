@@ -20,7 +20,9 @@ import { ensureDatabase, migrateToLatest } from '../../control/src/db/migrate.ts
 import { killAsterisk, startAsterisk, stopAsterisk, testInstance, TEST_SLOT, type AsteriskInstance } from '../support/asterisk.ts';
 import { spawnControl, type ControlProcess } from '../support/control-spawn.ts';
 import { TEST_PASSWORD, createTenant, createUser } from '../support/fixtures.ts';
-import { ensureSipp, freePort, sippStats, type SippTotals } from '../support/sipp.ts';
+import { AriRest } from '../support/ari-rest.ts';
+import { freePort } from '../support/net.ts';
+import { ensureSipp, sippStats, type SippTotals } from '../support/sipp.ts';
 import { MariaDbInstance } from './mariadb.ts';
 import { CHAOS_HEADER, agentScenario, customerScenario } from './scenarios.xml.ts';
 
@@ -56,36 +58,13 @@ export interface CustomerRun {
   done: Promise<SippTotals>;
 }
 
-class Ari {
-  constructor(private readonly asterisk: AsteriskInstance) {}
-
-  async request<T>(method: string, url: string, body?: unknown): Promise<T> {
-    const auth = Buffer.from(`${this.asterisk.ariUser}:${this.asterisk.ariPassword}`).toString('base64');
-    const res = await fetch(`${this.asterisk.ariUrl}/ari${url}`, {
-      method,
-      headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(5_000),
-    });
-    if (!res.ok) throw new Error(`ARI ${method} ${url}: ${res.status} ${await res.text()}`);
-    const text = await res.text();
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
-
-  push(type: string, id: string, fields: Record<string, string>): Promise<unknown> {
-    return this.request('PUT', `/asterisk/config/dynamic/res_pjsip/${type}/${id}`, {
-      fields: Object.entries(fields).map(([attribute, value]) => ({ attribute, value })),
-    });
-  }
-}
-
 export class ChaosRig {
   readonly work: string;
   readonly mysql: MariaDbInstance;
   readonly databaseUrl: string;
   readonly db: Db;
   asterisk!: AsteriskInstance;
-  private ari!: Ari;
+  private ari!: AriRest;
   private readonly spec;
   control: ControlProcess | undefined;
   private controlPort = 0;
@@ -136,7 +115,7 @@ export class ChaosRig {
     // Asterisk's own CDR of an earlier run would be reconciled into this run's fresh database.
     const masterCsv = path.join(this.asterisk.logDir, 'cdr-csv', 'Master.csv');
     if (existsSync(masterCsv)) truncateSync(masterCsv);
-    this.ari = new Ari(this.asterisk);
+    this.ari = new AriRest(this.asterisk);
     this.agentPort = await freePort();
     await this.pushPhones();
     writeFileSync(path.join(this.work, 'customer.xml'), customerScenario());
@@ -291,7 +270,7 @@ export class ChaosRig {
   /** Starts the PBX again and lets the phones register (push) again; resolves once ARI answers. */
   async startAsterisk(): Promise<void> {
     this.asterisk = startAsterisk(this.spec);
-    this.ari = new Ari(this.asterisk);
+    this.ari = new AriRest(this.asterisk);
     await this.pushPhones();
   }
 

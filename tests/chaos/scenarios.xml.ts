@@ -13,6 +13,31 @@
 
 export const CHAOS_HEADER = 'X-Calldock-Chaos';
 
+/** The body headers and SDP of an offer or answer: one G.711 µ-law stream (SIPp sends no RTP). */
+const offer = (origin: string) => `      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=${origin} 1 1 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000`;
+
+/** 200 OK to the request just received (a BYE): its own headers sent back. */
+const OK_TO_REQUEST = `<send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>`;
+
 export function customerScenario(): string {
   return `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
@@ -34,16 +59,7 @@ export function customerScenario(): string {
       Contact: <sip:+1999[prefix][call_number]@[local_ip]:[local_port]>
       Max-Forwards: 70
       ${CHAOS_HEADER}: yes
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=customer 1 1 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
+${offer('customer')}
     ]]>
   </send>
   <recv response="100" optional="true" />
@@ -64,17 +80,7 @@ export function customerScenario(): string {
     ]]>
   </send>
   <recv request="BYE" />
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-    ]]>
-  </send>
+  ${OK_TO_REQUEST}
   <nop>
     <action>
       <log message="ended [call_number]" />
@@ -98,16 +104,6 @@ export function agentScenario(ringMs: number, talkMs: number): string {
 ${extra || '      Content-Length: 0'}
     ]]>
   </send>`;
-  const sdp = `      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=agent 1 1 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000`;
   return `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
 <scenario name="calldock-chaos-agent">
@@ -130,7 +126,7 @@ ${extra || '      Content-Length: 0'}
     </action>
   </recv>
   <label id="1" />
-  ${response('200 OK', sdp)}
+  ${response('200 OK', offer('agent'))}
   <recv request="ACK" crlf="true">
     <action>
       <gettimeofday assign_to="sec,usec" />
@@ -138,17 +134,7 @@ ${extra || '      Content-Length: 0'}
     </action>
   </recv>
   <recv request="BYE" timeout="${Math.max(1, talkMs)}" ontimeout="2" />
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-    ]]>
-  </send>
+  ${OK_TO_REQUEST}
   <nop next="9">
     <action>
       <log message="released [$caller] [$agent]" />

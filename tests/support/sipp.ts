@@ -4,7 +4,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 
 /** Installs sip-tester with apt when `sipp` is missing; throws a one-line message if it cannot. */
 export function ensureSipp(log: (line: string) => void = () => undefined): void {
@@ -19,18 +18,6 @@ export function ensureSipp(log: (line: string) => void = () => undefined): void 
   if (install.status !== 0 || spawnSync('sipp', ['-v']).error) {
     throw new Error('SIPp (Debian package sip-tester) could not be installed; install it and run again');
   }
-}
-
-/** A UDP/TCP port nobody listens on right now (SIPp also takes port+2 for media). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export function quantile(sorted: number[], q: number): number {
