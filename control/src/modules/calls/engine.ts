@@ -139,6 +139,11 @@ const RECONNECT_RETRY_MS = 2_000;
 
 const NO_SERVICE = 'sound:ss-noservice';
 
+/** Asterisk refused an originate because the channel it was to be linked to does not exist. */
+function isOriginatorGone(err: unknown): boolean {
+  return /originator channel was not found/i.test((err as Error | undefined)?.message ?? '');
+}
+
 /** The agent's user id from an agent leg's channel id (`<linkedid>-a<user>-…`, `cb-a<user>-…`). */
 export function agentOfLeg(channelId: string, linkedid: string): number | null {
   const rest = channelId.startsWith(`${linkedid}-a`) ? channelId.slice(linkedid.length + 2) : channelId.startsWith('cb-a') ? channelId.slice(4) : undefined;
@@ -617,6 +622,18 @@ export class CallEngine extends EventEmitter {
         call.stasisAt = undefined;
       }
     } catch (err) {
+      if (isOriginatorGone(err)) {
+        // The caller is gone before their agent could be dialled: not the agent's doing.
+        this.log.info({ callId: call.id, userId: leg.userId }, 'caller gone before the agent was dialled');
+        if (this.byChannel.get(leg.channelId) === call) {
+          this.byChannel.delete(leg.channelId);
+          call.offers.delete(leg.channelId);
+          this.agents.tryApply(leg.userId, { type: 'offer_cancelled' });
+        }
+        await this.endCall(call, 'system', CAUSE_LOST, 'caller_gone');
+        this.spawn(this.agentFreed(call.tenantId, leg.userId));
+        return;
+      }
       // The phone cannot be reached at all (not registered, unknown): the agent is not there.
       this.log.warn({ err: (err as Error).message, userId: leg.userId }, 'agent phone unreachable');
       if (this.byChannel.get(leg.channelId) === call) {
@@ -1044,11 +1061,15 @@ export class CallEngine extends EventEmitter {
     const channels = new Set((await this.telephony.listChannels()).map((c) => c.id));
     const bridges = await this.telephony.listBridges();
 
+    // Callers that vanished unseen (Asterisk restarted, or the event stream dropped) leave their
+    // queues before anything here awaits: an agent freed meanwhile must not be offered a ghost.
+    // A waiting callback has no channel of its own yet.
+    const vanished = new Set(
+      [...this.calls.values()].filter((c) => !(c.callback !== undefined && c.status === CallStatus.Queued) && !channels.has(c.id)),
+    );
+    for (const call of vanished) this.removeFromQueue(call);
     for (const call of [...this.calls.values()]) {
-      // A waiting callback has no channel of its own yet.
-      const channelless = call.callback !== undefined && call.status === CallStatus.Queued;
-      if (!channelless && !channels.has(call.id)) {
-        // The caller vanished unseen (Asterisk restarted, or the event stream dropped).
+      if (vanished.has(call)) {
         await this.endCall(call, 'system', CAUSE_LOST, 'lost_while_control_plane_away');
         continue;
       }
