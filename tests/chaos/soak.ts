@@ -11,7 +11,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function heapUsed(rig: ChaosRig): Promise<number> {
   const text = await fetch(`${rig.controlUrl}/metrics`).then((r) => r.text(), () => '');
-  return Number(/calldock_nodejs_heap_size_used_bytes (\S+)/.exec(text)?.[1] ?? Number.NaN);
+  return Number(/^calldock_nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
 }
 
 function rss(pid: number | undefined): number {
