@@ -3,9 +3,10 @@
  * access rules, against the real database. (The browser round trip is in tests/e2e/widget.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CallHarness } from '../support/call-harness.ts';
+import { CallHarness, until } from '../support/call-harness.ts';
+import { callDid } from '../support/carrier.ts';
 import { bearer, createUser, tokenFor } from '../support/fixtures.ts';
-import { createQueue, type TestAgent } from '../support/telephony-fixtures.ts';
+import { createDid, createQueue, type TestAgent } from '../support/telephony-fixtures.ts';
 
 const SITE = 'https://help.example.test';
 
@@ -110,4 +111,70 @@ describe('widget chat: capacity, tokens, inbox', () => {
     });
     expect(closed.json().status).toBe('closed');
   });
+
+  it('offers no call to a person holding chats, until the chat ends or the tenant mixes them', async () => {
+    const cara = await h.agent();
+    const chatQueue = await createQueue(h.db, h.tenantId, { members: [{ userId: cara.id }] });
+    const widget = await h.post(admin, '/widgets', {
+      name: 'Cara',
+      callEnabled: false,
+      chatQueueId: chatQueue,
+      allowedOrigins: [SITE],
+    });
+    const chatWith = async (name: string) => {
+      const res = await h.app.inject({
+        method: 'POST',
+        url: `/api/v1/widgets/${widget.json().publicId}/chats`,
+        headers: { origin: SITE },
+        payload: { name },
+      });
+      expect(res.json().chat, res.body).toMatchObject({ status: 'active', assignedUserId: cara.id });
+      return res.json().chat.id as number;
+    };
+    const callQueue = await createQueue(h.db, h.tenantId, { members: [{ userId: cara.id }] });
+    const did = await createDid(h.db, h.tenantId, { type: 'queue', id: callQueue });
+    await h.setState(cara, 'available');
+
+    // Cara chats: a call to her queue waits instead of ringing her.
+    const chatId = await chatWith('Chatty');
+    const outside = await callDid(h.carrier, did, { from: '+442079460101' });
+    const call = await until('the call to wait in the queue', async () =>
+      h.app.calls.activeCalls().find((c) => c.to === did && c.status === 'queued'),
+    );
+    await expect(h.phones.ringing(cara.phone, 2_500)).rejects.toThrow();
+    expect(call.offers.size).toBe(0);
+
+    // Her chat ends: the waiting call rings her at once.
+    const closed = await h.app.inject({
+      method: 'POST',
+      url: `/api/v1/chats/${chatId}/close`,
+      headers: bearer(await tokenFor(h.app, cara)),
+    });
+    expect(closed.statusCode, closed.body).toBe(200);
+    const ringing = await h.phones.ringing(cara.phone, 10_000);
+    await h.phones.hangup(ringing, 'busy');
+    await h.phones.hangup(outside);
+    await h.ended(call.id);
+    await h.setState(cara, 'available');
+
+    // With chats during calls allowed, a chat does not hold calls back.
+    const mixed = await h.app.inject({
+      method: 'PUT',
+      url: '/api/v1/chat-settings',
+      headers: bearer(admin),
+      payload: { chatDuringCall: true },
+    });
+    expect(mixed.statusCode, mixed.body).toBe(200);
+    await chatWith('Also chatty');
+    const second = await callDid(h.carrier, did, { from: '+442079460102' });
+    const rang = await h.phones.ringing(cara.phone, 10_000);
+    await h.phones.hangup(rang, 'busy');
+    await h.phones.hangup(second);
+    await h.app.inject({
+      method: 'PUT',
+      url: '/api/v1/chat-settings',
+      headers: bearer(admin),
+      payload: { chatDuringCall: false },
+    });
+  }, 60_000);
 });

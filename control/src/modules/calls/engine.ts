@@ -157,6 +157,8 @@ export class CallEngine extends EventEmitter {
   private readonly byChannel = new Map<string, ActiveCall>();
   private readonly queues = new Map<number, QueueRuntime>();
   private arrivals = 0;
+  /** Whether someone is taken by another channel (chats): no call is offered to them. */
+  private busyElsewhere: (tenantId: number, userId: number) => boolean = () => false;
   private readonly hangupCauses = new Map<string, number>();
   private readonly targetHandlers = new Map<string, TargetHandler>();
   /** Call starts in the last second, per tenant (calls-per-second limit). */
@@ -527,7 +529,7 @@ export class CallEngine extends EventEmitter {
         const byUser = new Map(records.map((r) => [r.userId, r]));
         const candidates: Candidate[] = members.flatMap((m) => {
           const agent = byUser.get(m.userId);
-          if (!agent?.endpoint) return [];
+          if (!agent?.endpoint || this.busyElsewhere(queue.config.tenantId, m.userId)) return [];
           return [{
             userId: m.userId,
             status: agent.state.status,
@@ -1284,6 +1286,14 @@ export class CallEngine extends EventEmitter {
     this.adopt(call);
     if (!(await this.withinLimits(call))) return;
     await this.routeTo(call, target);
+  }
+
+  /**
+   * Another channel's claim on people (the chat service: someone holding chats takes no call):
+   * asked in the ACD's planning, so it must answer at once, from memory.
+   */
+  setCapacityCheck(busy: (tenantId: number, userId: number) => boolean): void {
+    this.busyElsewhere = busy;
   }
 
   /** 1-based place of a waiting call in its queue, or undefined when it is not waiting. */

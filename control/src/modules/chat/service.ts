@@ -10,8 +10,11 @@
  *   staff: transfer (to a person or a queue), close ──► 'closed'
  *
  * The capacity model is shared with voice: a person takes one call, or up to the tenant's
- * `max_chats_per_agent` chats; a person on a call (ringing, talking, wrapping up) gets no new
- * chat unless the tenant allows chats during calls (`chat_during_call`).
+ * `max_chats_per_agent` chats. Unless the tenant allows the two at once (`chat_during_call`), a
+ * person on a call (ringing, talking, wrapping up) gets no new chat, and a person holding chats
+ * is offered no call: the ACD asks `holdsChats()`, answered from counts this service keeps in
+ * memory (refreshed from MySQL whenever a chat changes hands), since the call path must not wait
+ * on a query. When someone's last chat ends, `onChatsFreed` lets the ACD offer them a call.
  */
 import { createHash } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
@@ -85,6 +88,10 @@ export class ChatService {
   /** Visitors' open sockets, by chat. */
   private readonly visitors = new Map<number, Set<WebSocket>>();
   private secret: Uint8Array | undefined;
+  /** Active chats per person, by tenant, and whether the tenant lets chats and calls mix. */
+  private readonly load = new Map<number, { chatDuringCall: boolean; chats: Map<number, number> }>();
+  /** Called with a person whose last active chat just ended (the ACD may offer them a call). */
+  onChatsFreed: ((tenantId: number, userId: number) => void) | undefined;
 
   constructor(
     private readonly db: Db,
@@ -223,8 +230,54 @@ export class ChatService {
     const set: { maxChatsPerAgent?: number; chatDuringCall?: number } = {};
     if (values.maxChatsPerAgent !== undefined) set.maxChatsPerAgent = values.maxChatsPerAgent;
     if (values.chatDuringCall !== undefined) set.chatDuringCall = values.chatDuringCall ? 1 : 0;
-    if (Object.keys(set).length > 0)
+    if (Object.keys(set).length > 0) {
       await this.db.updateTable('tenants').set(set).where('id', '=', tenantId).execute();
+      await this.refreshLoad(tenantId);
+    }
+  }
+
+  // ── Capacity shared with calls ──────────────────────────────────────────────────────────
+
+  /** True when `userId` holds active chats and the tenant keeps chats and calls apart. */
+  holdsChats(tenantId: number, userId: number): boolean {
+    const tenant = this.load.get(tenantId);
+    return tenant !== undefined && !tenant.chatDuringCall && (tenant.chats.get(userId) ?? 0) > 0;
+  }
+
+  /** Reads every tenant's active chats (at start). */
+  async primeLoad(): Promise<void> {
+    const tenants = await this.db
+      .selectFrom('chats')
+      .select('tenantId')
+      .distinct()
+      .where('status', '=', 'active')
+      .execute();
+    for (const { tenantId } of tenants) await this.refreshLoad(tenantId);
+  }
+
+  /** Reads one tenant's active chats per person again; tells who has none left. */
+  async refreshLoad(tenantId: number): Promise<void> {
+    const [rows, { chatDuringCall }] = await Promise.all([
+      this.db
+        .selectFrom('chats')
+        .select(['assignedUserId', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('tenantId', '=', tenantId)
+        .where('status', '=', 'active')
+        .where('assignedUserId', 'is not', null)
+        .groupBy('assignedUserId')
+        .execute(),
+      this.settings(tenantId),
+    ]);
+    const chats = new Map(rows.map((r) => [Number(r.assignedUserId), Number(r.n)]));
+    const before = this.load.get(tenantId);
+    this.load.set(tenantId, { chatDuringCall, chats });
+    for (const userId of before?.chats.keys() ?? []) {
+      if (!chats.has(userId) || (chatDuringCall && !before?.chatDuringCall)) this.onChatsFreed?.(tenantId, userId);
+    }
+  }
+
+  private refreshSoon(tenantId: number): void {
+    this.refreshLoad(tenantId).catch((err: unknown) => this.log.warn({ err, tenantId }, 'chat load refresh failed'));
   }
 
   // ── Starting, routing ───────────────────────────────────────────────────────────────────
@@ -325,6 +378,7 @@ export class ChatService {
       .where('status', '=', from)
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) !== 1) return false;
+    await this.refreshLoad(tenantId);
     const user = await this.db
       .selectFrom('users')
       .select('displayName')
@@ -467,6 +521,7 @@ export class ChatService {
         { field: 'userId', message: 'give userId or queueId' },
       ]);
     }
+    this.refreshSoon(tenantId);
     const after = await this.get(tenantId, chatId);
     this.realtime.publish(tenantId, 'chat.transferred', {
       ...after,
@@ -486,6 +541,7 @@ export class ChatService {
         .where('id', '=', chatId)
         .execute();
       this.toVisitor(chatId, { type: 'status', status: 'closed', agentName: null, by });
+      await this.refreshLoad(tenantId);
     }
     const after = await this.get(tenantId, chatId);
     this.realtime.publish(tenantId, 'chat.closed', { ...after, by });
