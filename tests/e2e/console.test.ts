@@ -37,10 +37,10 @@ import {
   bearer,
   createTenant,
   createUser,
-  TEST_PASSWORD,
   tokenFor,
   type TestUser,
 } from '../support/fixtures.ts';
+import { consoleLogin, goAvailable } from '../support/console-page.ts';
 import { freshNumber } from '../support/routing-api.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 import { createTrunk, Phones } from '../support/telephony-fixtures.ts';
@@ -51,17 +51,6 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const ARTIFACTS = path.join(REPO, 'tests/artifacts/console');
 
 type App = Awaited<ReturnType<typeof buildTestApp>>;
-
-declare global {
-  interface Window {
-    /** The console's live softphone (console/src/softphone), exposed for tests. */
-    __calldockPhone?: {
-      stats(): Promise<
-        { inboundBytes: number; outboundBytes: number; audioLevelIn: number | null } | undefined
-      >;
-    };
-  }
-}
 
 /** A 16-bit mono WAV of a sine: the agent's fake microphone says 1000 Hz. */
 function sineWav(file: string, hz: number, seconds = 10, rate = 48_000): void {
@@ -217,13 +206,7 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
       writeFileSync(path.join(ARTIFACTS, 'browser-console.log'), browserLog.join('\n'));
   }, 60_000);
 
-  async function login(page: Page, email: string) {
-    await page.goto(base);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(TEST_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('navigation', { name: 'Main' }).waitFor();
-  }
+  const login = (page: Page, email: string) => consoleLogin(page, base, email);
 
   it('serves the console at / with a fallback for its own paths, and the API beside it', async () => {
     const root = await fetch(`${base}/`);
@@ -316,11 +299,7 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
 
   it('registers the agent’s softphone, passes preflight and goes available', async () => {
     await login(agentPage, agent.email);
-    await agentPage.getByTestId('phone-state').getByText('Registered').waitFor({ timeout: 30_000 });
-    const goAvailable = agentPage.getByRole('button', { name: 'Go available' });
-    await until('preflight to pass', () => goAvailable.isEnabled(), 30_000);
-    await goAvailable.click();
-    await agentPage.getByTestId('agent-state').getByText('available').waitFor();
+    await goAvailable(agentPage);
     await shot(agentPage, '04-agent-available');
   }, 90_000);
 

@@ -1,10 +1,11 @@
 /**
- * The widget end to end, in headless Chromium with a fake microphone playing 440 Hz: a customer's
- * page on another origin embeds the one-line snippet; the visitor clicks Call, fills the pre-call
- * form and lands in the widget's queue; an agent's desk phone (on the carrier instance) rings and
- * answers; audio flows both ways; the CDR says it was a web call from that page; the short-lived
+ * The widget end to end, in two headless Chromiums: a customer's page on another origin embeds
+ * the one-line snippet and its visitor (fake microphone: 440 Hz) clicks Call, fills the
+ * pre-call form and lands in the widget's queue; an agent's console (its own browser, fake
+ * microphone: 1000 Hz) rings and answers; getStats() on both pages shows audio arriving with
+ * sound in it, both ways; the CDR says it was a web call from that page; the short-lived
  * endpoint is gone from Asterisk after the hang-up. A page on an origin not on the allow-list
- * gets no ticket, and hammering the ticket endpoint meets 429.
+ * gets no ticket, and hammering the ticket endpoint meets 429. The chat round trip too.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -12,16 +13,15 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { CONSOLE_DIST, ensureConsoleBuilt } from '../../control/scripts/console-build.mjs';
 import { WIDGET_DIST } from '../../control/src/modules/widgets/plugin.ts';
+import { consoleLogin, goAvailable, softphoneStats } from '../support/console-page.ts';
 import { launchBrowser, thirdPartySite, type Browser } from '../support/browser.ts';
 import { CallHarness, until } from '../support/call-harness.ts';
-import { createUser, tokenFor } from '../support/fixtures.ts';
-import { createQueue, type TestAgent } from '../support/telephony-fixtures.ts';
-import { toneLevel } from '../support/tone.ts';
+import { createUser, tokenFor, type TestUser } from '../support/fixtures.ts';
+import { createQueue } from '../support/telephony-fixtures.ts';
 import WebSocket from 'ws';
 import { bearer } from '../support/fixtures.ts';
-
-const HEARD = 0.02;
 
 /** Inbound audio of the page's call: bytes received and the energy of what it played. */
 async function inbound(page: Page): Promise<{ bytes: number; energy: number }> {
@@ -46,8 +46,10 @@ async function inbound(page: Page): Promise<{ bytes: number; energy: number }> {
 describe('website widget in a browser', () => {
   const h = new CallHarness();
   let browser: Browser;
+  let agentBrowser: Browser;
+  let agentPage: Page;
   let base: string;
-  let agent: TestAgent;
+  let agent: TestUser;
   let publicId = '';
   const snippet =
     () => `<!doctype html><html><head><title>Shop</title></head><body><h1>Our shop</h1>
@@ -61,17 +63,21 @@ describe('website widget in a browser', () => {
         stdio: 'inherit',
       });
     }
-    await h.start();
+    ensureConsoleBuilt();
+    await h.start({ consoleDist: CONSOLE_DIST });
     await h.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
     site = await thirdPartySite(snippet);
     foreign = await thirdPartySite(snippet);
-    agent = await h.agent();
+    const admin = await tokenFor(h.app, await createUser(h.db, h.tenantId, 'tenant_admin'));
+    // The agent works in the console: a WebRTC phone of their own, as an admin gives one.
+    agent = await createUser(h.db, h.tenantId, 'agent', { displayName: 'Wendy Web', extension: '2301' });
+    const phone = await h.post(admin, '/endpoints/agents', { userId: agent.id });
+    expect(phone.statusCode, phone.body).toBe(201);
     const queueId = await createQueue(h.db, h.tenantId, {
       members: [{ userId: agent.id }],
       ringTimeoutSeconds: 20,
     });
-    const admin = await tokenFor(h.app, await createUser(h.db, h.tenantId, 'tenant_admin'));
     const res = await h.post(admin, '/widgets', {
       name: 'Shop widget',
       label: 'Talk to us',
@@ -80,19 +86,26 @@ describe('website widget in a browser', () => {
     });
     expect(res.statusCode, res.body).toBe(201);
     publicId = res.json().publicId;
-    await h.setState(agent, 'available');
     browser = await launchBrowser(440);
-  }, 90_000);
+    agentBrowser = await launchBrowser(1000);
+    await agentBrowser.context.grantPermissions(['microphone'], { origin: base });
+    agentPage = await agentBrowser.context.newPage();
+    agentPage.setDefaultTimeout(20_000);
+  }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
+    await agentBrowser?.close();
     await site?.close();
     await foreign?.close();
     await h.app?.widgetCalls.calls.sweep().catch(() => undefined);
     await h.stop();
   });
 
-  it('calls the queue from a customer’s page; the agent answers and both hear each other', async () => {
+  it('calls the queue from a customer’s page; the agent answers in the console and both hear each other', async () => {
+    await consoleLogin(agentPage, base, agent.email);
+    await goAvailable(agentPage);
+
     const page = await browser.context.newPage();
     await page.goto(`${site.origin}/products/42`);
     // The launcher sits in a shadow root; Playwright's CSS engine looks inside open ones.
@@ -103,32 +116,36 @@ describe('website widget in a browser', () => {
     const clicked = Date.now();
     await page.getByRole('button', { name: 'Start call' }).click();
 
-    const agentPhone = await h.phones.ringing(agent.phone, 15_000);
-    console.log(`widget e2e: click to agent ringing ${Date.now() - clicked} ms`);
-    // While the agent's phone rings the visitor sees their place in the queue.
+    const incoming = agentPage.getByRole('alertdialog', { name: 'Incoming call' });
+    await incoming.waitFor({ timeout: 20_000 });
+    console.log(`widget e2e: click to the console ringing ${Date.now() - clicked} ms`);
+    // While the agent's console rings the visitor sees their place in the queue.
     await page.locator('p[data-state="queued"][data-position="1"]').waitFor({ timeout: 10_000 });
-    await h.phones.answer(agentPhone);
+    await incoming.getByRole('button', { name: 'Answer' }).click();
+    await agentPage.getByRole('region', { name: 'Call in progress' }).waitFor();
     await page.locator('p[data-state="connected"]').waitFor({ timeout: 10_000 });
-    const call = h.app.calls.activeCalls().find((c) => c.agent?.userId === agent.id)!;
-    expect(call).toBeDefined();
+    const call = await until('the web call to be connected', async () =>
+      h.app.calls.activeCalls().find((c) => c.agent?.userId === agent.id && c.agent.answered),
+    );
     await h.bridged(call.id, 2);
 
-    // Agent → visitor: the page receives audio with energy.
-    const talking = await h.phones.talk(agentPhone, 'tone:1000');
+    // Visitor → agent: the console's inbound audio grows, with sound in it (440 Hz microphone).
+    const first = await until('audio at the console', async () => {
+      const s = await softphoneStats(agentPage);
+      return s && s.inboundBytes > 0 ? s : undefined;
+    });
+    await until('more audio at the console, with sound', async () => {
+      const s = await softphoneStats(agentPage);
+      return s && s.inboundBytes > first.inboundBytes + 4_000 && s.audioLevelIn > 0.001 ? s : undefined;
+    });
+    // Agent → visitor: the page's inbound audio grows, with energy (1000 Hz microphone).
     const before = await inbound(page);
-    const after = await until(
-      'audio to reach the page',
-      async () => {
-        const now = await inbound(page);
-        return now.bytes > before.bytes + 2_000 && now.energy > 0 ? now : undefined;
-      },
-      10_000,
-    );
+    const after = await until('audio to reach the page, with sound', async () => {
+      const now = await inbound(page);
+      return now.bytes > before.bytes + 4_000 && now.energy > before.energy ? now : undefined;
+    });
     expect(after.energy).toBeGreaterThan(0);
-    await talking.stop();
-    // Visitor → agent: the desk phone hears the page's 440 Hz microphone.
-    const heard = await h.phones.hear(agentPhone, 2);
-    expect(toneLevel(heard, 440)).toBeGreaterThan(HEARD);
+    expect((await softphoneStats(agentPage))!.outboundBytes).toBeGreaterThan(0);
 
     const ticket = await h.db
       .selectFrom('widgetCallTickets')
@@ -141,6 +158,7 @@ describe('website widget in a browser', () => {
 
     await page.getByRole('button', { name: 'Hang up' }).first().click();
     await page.locator('p[data-state="ended"]').waitFor({ timeout: 10_000 });
+    await agentPage.getByRole('region', { name: 'Call in progress' }).waitFor({ state: 'detached', timeout: 10_000 });
     const cdr = await h.ended(call.id);
     expect(cdr).toMatchObject({
       channelKind: 'web',
@@ -160,7 +178,7 @@ describe('website widget in a browser', () => {
       ),
     );
     await page.close();
-  }, 90_000);
+  }, 120_000);
 
   it('gives a page from an origin not on the allow-list no widget and no ticket', async () => {
     const before = await h.db.selectFrom('widgetCallTickets').select('id').execute();
