@@ -2,7 +2,7 @@
  * A tenant's call center set up straight in the database, with each agent's desk phone living on
  * the carrier instance: what the call-engine tests stand on.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import type { Db } from '../../control/src/db/database.ts';
 import { toJson } from '../../control/src/db/json.ts';
 import type { QueueStrategy, Role, TargetType } from '../../control/src/db/schema.ts';
@@ -108,20 +108,27 @@ export async function createTrunk(
   return { id, asteriskId };
 }
 
-let didCounter = 0;
-
-/** A DID unique to this run, routed to a target. */
+/**
+ * A DID unique in the run's database, routed to a target. Test files run in parallel processes
+ * on one database: the number is random, drawn again on the rare clash.
+ */
 export async function createDid(
   db: Db,
   tenantId: number,
   target: { type: TargetType; id?: number; value?: string },
 ): Promise<string> {
-  const number = `+1555${String(process.pid % 1000).padStart(3, '0')}${String(++didCounter).padStart(4, '0')}`;
-  await db
-    .insertInto('dids')
-    .values({ tenantId, number, targetType: target.type, targetId: target.id ?? null, targetValue: target.value ?? null })
-    .execute();
-  return number;
+  for (let attempt = 1; ; attempt++) {
+    const number = `+1555${String(randomInt(10_000_000)).padStart(7, '0')}`;
+    try {
+      await db
+        .insertInto('dids')
+        .values({ tenantId, number, targetType: target.type, targetId: target.id ?? null, targetValue: target.value ?? null })
+        .execute();
+      return number;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ER_DUP_ENTRY' || attempt >= 5) throw err;
+    }
+  }
 }
 
 /** The agents' desk phones, as the carrier sees them ringing. */
