@@ -166,15 +166,16 @@ export class Softphone {
       return;
     }
     const req = invitation.request;
-    const header = (name: string) => req.getHeader(name) ?? null;
+    // The control plane's offer: `call=…&queue=…&did=…&started=…` (see the engine's offerHeader).
+    const offer = new URLSearchParams(req.getHeader('X-Calldock-Offer') ?? '');
     const call: IncomingCall = {
       id: req.callId,
-      callId: header('X-Calldock-Call-Id'),
+      callId: offer.get('call'),
       from: invitation.remoteIdentity.uri.user ?? '',
       fromName: invitation.remoteIdentity.displayName ?? '',
-      queue: header('X-Calldock-Queue'),
-      did: header('X-Calldock-Did'),
-      startedAt: header('X-Calldock-Started'),
+      queue: offer.get('queue'),
+      did: offer.get('did'),
+      startedAt: offer.get('started'),
     };
     this.session = invitation;
     this.current = call;

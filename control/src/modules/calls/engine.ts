@@ -139,6 +139,14 @@ const RECONNECT_RETRY_MS = 2_000;
 
 const NO_SERVICE = 'sound:ss-noservice';
 
+/**
+ * The X-Calldock-Offer header of an agent leg's INVITE: the call, queue, line and start, as a
+ * query string (`call=…&queue=…&did=…&started=…`, values URL-encoded).
+ */
+export function offerHeader(call: Pick<ActiveCall, 'id' | 'to' | 'startedAt'>, config: Pick<QueueConfig, 'name'>): string {
+  return new URLSearchParams({ call: call.id, queue: config.name, did: call.to, started: new Date(call.startedAt).toISOString() }).toString();
+}
+
 /** Asterisk refused an originate because the channel it was to be linked to does not exist. */
 function isOriginatorGone(err: unknown): boolean {
   return /originator channel was not found/i.test((err as Error | undefined)?.message ?? '');
@@ -611,11 +619,9 @@ export class CallEngine extends EventEmitter {
         variables: {
           CALLDOCK_CALL_ID: call.id,
           CALLDOCK_QUEUE: config.name,
-          // What the browser softphone shows while it rings: which call, queue and line, since when.
-          'PJSIP_HEADER(add,X-Calldock-Call-Id)': call.id,
-          'PJSIP_HEADER(add,X-Calldock-Queue)': config.name,
-          'PJSIP_HEADER(add,X-Calldock-Did)': call.to,
-          'PJSIP_HEADER(add,X-Calldock-Started)': new Date(call.startedAt).toISOString(),
+          // What the browser softphone shows while it rings: which call, queue and line, since
+          // when. One header: each PJSIP_HEADER write waits for the SIP session's own thread.
+          'PJSIP_HEADER(add,X-Calldock-Offer)': offerHeader(call, config),
         },
       });
       if (call.stasisAt !== undefined) {
