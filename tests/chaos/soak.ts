@@ -31,7 +31,8 @@ export async function soak(
   const report: Report = { scenario: `soak ${options.seconds} s at ${options.cps}/s`, placed, answered: 0, dropped: 0, cdrs: 0, reconciled: 0, recoveryMs: Number.NaN, notes: [], problems: [] };
   await rig.startAgents('soak', 200, options.talkSeconds * 1000);
   const run = await rig.customers(prefix, placed, options.cps, 120_000);
-  const warmUp = Math.min(60, options.seconds / 4);
+  // RSS settles over the first minutes (JIT, pools, caches): the start reading comes after that.
+  const warmUp = Math.min(300, options.seconds / 4);
   await sleep(warmUp * 1000);
   const start = { rss: rss(rig.controlPid), heap: await heapUsed(rig) };
   options.log(`memory after ${warmUp} s: rss ${mb(start.rss)}, heap ${mb(start.heap)}`);

@@ -81,12 +81,16 @@ export class Telephony {
     }
   }
 
+  // Answer, hang-up and bridge moves are on every call's path: REST over the event WebSocket.
+
   async answer(channelId: string): Promise<boolean> {
-    return (await this.tolerant('answer', () => this.ari.client.channels.answer({ channelId }))) !== undefined;
+    const path = `/channels/${encodeURIComponent(channelId)}/answer`;
+    return (await this.tolerant('answer', () => this.ari.wsRequest('POST', path).then(() => true))) === true;
   }
 
   async hangup(channelId: string, reason: HangupReason = 'normal'): Promise<void> {
-    await this.tolerant('hangup', () => this.ari.client.channels.hangup({ channelId, reason }));
+    const path = `/channels/${encodeURIComponent(channelId)}`;
+    await this.tolerant('hangup', () => this.ari.wsRequest('DELETE', path, { query: { reason } }));
   }
 
   async ring(channelId: string): Promise<void> {
@@ -218,11 +222,9 @@ export class Telephony {
 
   async addToBridge(bridgeId: string, channelIds: string[], role?: string): Promise<boolean> {
     const channel = channelIds.join(',');
-    return (
-      (await this.tolerant('bridge add', () =>
-        this.ari.client.bridges.addChannel({ bridgeId, channel, ...(role ? { role } : {}) }),
-      )) !== undefined
-    );
+    const path = `/bridges/${encodeURIComponent(bridgeId)}/addChannel`;
+    const query = { channel, ...(role ? { role } : {}) };
+    return (await this.tolerant('bridge add', () => this.ari.wsRequest('POST', path, { query }).then(() => true))) === true;
   }
 
   /** Takes a channel out of a bridge; one that is not (or no longer) in it is fine. */

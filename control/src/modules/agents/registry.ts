@@ -72,6 +72,17 @@ export class AgentRegistry extends EventEmitter {
     return pending;
   }
 
+  /** Every record, when all are loaded already (the ACD's hot path: no promise per agent). */
+  peekMany(userIds: readonly number[]): AgentRecord[] | undefined {
+    const records: AgentRecord[] = [];
+    for (const id of userIds) {
+      const record = this.agents.get(id);
+      if (!record) return undefined;
+      records.push(record);
+    }
+    return records;
+  }
+
   async getMany(userIds: readonly number[]): Promise<AgentRecord[]> {
     const records = await Promise.all(userIds.map((id) => this.get(id)));
     return records.filter((r): r is AgentRecord => r !== undefined);

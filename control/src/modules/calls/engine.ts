@@ -295,6 +295,7 @@ export class CallEngine extends EventEmitter {
 
   private async inbound(event: StasisStartEvent, dialled: string): Promise<void> {
     const stasisAt = performance.now();
+    if (process.env.TRACE_DECISION) this.log.info({ trace: 'stasis', lagMs: Date.now() - Date.parse((event as unknown as { timestamp: string }).timestamp) }, 'trace');
     const channel = event.channel;
     const route = await this.view.route(dialled, new Date(this.now()));
     if (!route) {
@@ -419,7 +420,8 @@ export class CallEngine extends EventEmitter {
     const config = queue.config;
 
     const members = await this.view.members(call.tenantId, queueId);
-    const agents = await this.agents.getMany(members.map((m) => m.userId));
+    const ids = members.map((m) => m.userId);
+    const agents = this.agents.peekMany(ids) ?? (await this.agents.getMany(ids));
     if (call.ended) return;
     if (!agents.some((a) => a.state.status !== AgentStatus.Offline)) {
       this.log.info({ callId: call.id, queue: config.name }, 'no agent logged in: overflow');
@@ -442,9 +444,11 @@ export class CallEngine extends EventEmitter {
     call.after(config.maxWaitSeconds * 1000, () => {
       if (call.status === CallStatus.Queued && call.queueId === queueId) this.spawn(this.overflow(call, config, 'max_wait'));
     });
-    // Decide first: an available agent should ring before the caller hears a single note.
-    this.spawn(this.runAcd(queueId));
-    call.parking = this.park(call, queue);
+    // Decide first: an available agent should ring before the caller hears a single note, and
+    // the agent's INVITE leaves before the caller's answer is even asked for.
+    const round = this.runAcd(queueId);
+    this.spawn(round);
+    call.parking = round.then(() => this.park(call, queue));
     await call.parking;
   }
 
@@ -532,7 +536,8 @@ export class CallEngine extends EventEmitter {
         const waiting = queue.waiting.filter((c) => c.status === CallStatus.Queued && c.offers.size === 0);
         if (waiting.length === 0) break;
         const members = await this.view.members(queue.config.tenantId, queueId);
-        const records = await this.agents.getMany(members.map((m) => m.userId));
+        const ids = members.map((m) => m.userId);
+        const records = this.agents.peekMany(ids) ?? (await this.agents.getMany(ids));
         // From here to the last reservation nothing awaits: the plan cannot go stale.
         const byUser = new Map(records.map((r) => [r.userId, r]));
         const candidates: Candidate[] = members.flatMap((m) => {
@@ -608,6 +613,7 @@ export class CallEngine extends EventEmitter {
     void call.cdr.transition('offered', { state: 'offered' }, { agentUserId: leg.userId });
     this.publish(call, 'call.offered', leg.userId);
     try {
+      const sendAt = performance.now();
       await this.telephony.originate({
         channelId: leg.channelId,
         endpoint: `PJSIP/${endpoint}`,
@@ -624,6 +630,7 @@ export class CallEngine extends EventEmitter {
           'PJSIP_HEADER(add,X-Calldock-Offer)': offerHeader(call, config),
         },
       });
+      if (process.env.TRACE_DECISION && call.stasisAt !== undefined) this.log.info({ trace: 'orig', toSend: sendAt - call.stasisAt, rtt: performance.now() - sendAt }, 'trace');
       if (call.stasisAt !== undefined) {
         // Routing's price: from the call's StasisStart to its first agent being dialled.
         this.emit('decision', performance.now() - call.stasisAt);

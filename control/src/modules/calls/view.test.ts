@@ -53,6 +53,24 @@ describe('RoutingView', () => {
     expect(state.reads).toBe(2);
   });
 
+  it('serves a slightly old answer at once and reads again behind it, for the next call', async () => {
+    const { state, resolver } = counting();
+    const view = new RoutingView(db, resolver, log, 20);
+    await view.route('+1', new Date());
+    state.tenantId = 2;
+    await new Promise((r) => setTimeout(r, 30));
+    // Older than 20 ms, younger than 4 × 20 ms: the old answer, without waiting for the read
+    // it started (which would have said 2).
+    expect((await view.route('+1', new Date()))?.tenantId).toBe(1);
+    expect(state.reads).toBe(2);
+    await new Promise((r) => setTimeout(r, 10));
+    expect((await view.route('+1', new Date()))?.tenantId).toBe(2);
+    // Much older than that: the call waits for the read.
+    state.tenantId = 3;
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await view.route('+1', new Date()))?.tenantId).toBe(3);
+  });
+
   it('reads every time with freshness 0', async () => {
     const { state, resolver } = counting();
     const view = new RoutingView(db, resolver, log, 0);
