@@ -6,8 +6,9 @@
  * instance of its own (`bench-main`, from asterisk/provision.sh) takes SIPp calls (Debian's
  * `sip-tester`, installed with apt when missing) into a queue of simulated agents: one SIPp
  * process answers every agent's phone at once and waits for the hang-up; callers stay
- * BENCH_HOLD_SECONDS after the answer. The same load runs twice, in one run, on the same
- * Asterisk:
+ * BENCH_HOLD_SECONDS after the answer. The same load runs through both ACDs, in one run, on the
+ * same Asterisk, each in two blocks of BENCH_CALLS/2 in the order calldock, app_queue, app_queue,
+ * calldock (so that a machine getting busier or quieter during the run weighs on both alike):
  *   - calldock: the trunk's calls go to Stasis, the control plane (a child process, the real
  *     server) picks the agent (longest idle) and dials them;
  *   - app_queue: another trunk's calls go to Asterisk's own Queue() (rrmemory), same agents.
@@ -20,7 +21,8 @@
  * Settings (environment): BENCH_CPS (20), BENCH_CALLS (600), BENCH_HOLD_SECONDS (10),
  * BENCH_AGENTS (concurrent calls + 20%), CALLDOCK_TEST_MYSQL_URL (else as the test suite finds
  * a server), BENCH_KEEP_LOGS=1 (keep SIPp's logs), BENCH_CONTROL_LOG=file (the control plane's
- * log, at info level). The database is dropped and the Asterisk
+ * log, at info level), BENCH_CONTROL_NODE_ARGS (extra node flags for the control plane, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` for a profile of the run). The database is dropped and the Asterisk
  * instance stopped at the end.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -55,7 +57,8 @@ interface RunResult {
   succeeded: number;
   failed: number;
   maxConcurrent: number;
-  seconds: number;
+  /** Calls per second sustained: answered calls over the time they took to arrive. */
+  rate: number;
   setup: number[];
   decisionMs?: { p50: number; p95: number; p99: number; count: number };
 }
@@ -133,7 +136,7 @@ async function seed(db: Db): Promise<{ supervisorEmail: string; agentIds: number
 
 async function startControl(databaseUrl: string, asterisk: AsteriskInstance, port: number): Promise<ChildProcess> {
   const logFile = process.env.BENCH_CONTROL_LOG;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'control/src/server.ts'], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_CONTROL_NODE_ARGS ? process.env.BENCH_CONTROL_NODE_ARGS.split(' ') : []), '--import', 'tsx', 'control/src/server.ts'], {
     cwd: ROOT,
     stdio: ['ignore', logFile ? openSync(logFile, 'w') : 'ignore', 'inherit'],
     env: {
@@ -179,10 +182,11 @@ async function decisionLatency(base: string): Promise<RunResult['decisionMs']> {
 
 // ── SIPp ────────────────────────────────────────────────────────────────────────────────────
 
-async function runLoad(mode: 'calldock' | 'appqueue', prefix: string, mainSip: number, work: string, agentLog: string): Promise<RunResult> {
+async function runLoad(mode: 'calldock' | 'appqueue', prefix: string, calls: number, mainSip: number, work: string, agentLog: string): Promise<RunResult> {
   const port = await freePort();
-  const callerLog = path.join(work, `caller-${mode}.log`);
-  const statFile = path.join(work, `caller-${mode}.csv`);
+  const callerLog = path.join(work, `caller-${mode}-${prefix}.log`);
+  const statFile = path.join(work, `caller-${mode}-${prefix}.csv`);
+  const errorFile = path.join(work, `caller-${mode}-${prefix}-errors.log`);
   const started = performance.now();
   const caller = spawn(
     'sipp',
@@ -195,16 +199,16 @@ async function runLoad(mode: 'calldock' | 'appqueue', prefix: string, mainSip: n
       // Caller numbers of this run: +1999<prefix><call number>, matched at the agent's end.
       '-key', 'prefix', prefix,
       '-r', String(CPS),
-      '-m', String(CALLS),
+      '-m', String(calls),
       '-l', String(CONCURRENT * 2),
       '-i', '127.0.0.1',
       '-p', String(port),
       '-mp', String(port + 2),
       '-trace_logs', '-log_file', callerLog,
       '-trace_stat', '-stf', statFile, '-fd', '1',
-      '-trace_err', '-error_file', path.join(work, `caller-${mode}-errors.log`),
+      '-trace_err', '-error_file', errorFile,
       '-recv_timeout', '30000',
-      '-timeout', `${Math.ceil(CALLS / CPS + HOLD_SECONDS + 90)}s`,
+      '-timeout', `${Math.ceil(calls / CPS + HOLD_SECONDS + 90)}s`,
       '-nostdin',
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
@@ -216,7 +220,7 @@ async function runLoad(mode: 'calldock' | 'appqueue', prefix: string, mainSip: n
   if (code !== 0 && code !== 1) throw new Error(`SIPp (${mode}) exited with ${code}: ${stderr.trim().slice(0, 500)}`);
   const stats = sippStats(statFile);
   if (stats.failed > 0) {
-    const errors = readFileSync(path.join(work, `caller-${mode}-errors.log`), 'utf8').split('\n').filter(Boolean);
+    const errors = readFileSync(errorFile, 'utf8').split('\n').filter(Boolean);
     log(`${mode}: ${stats.failed} failed call(s); SIPp says: ${errors.slice(0, 3).join(' | ').slice(0, 600)}`);
   }
   const sent = stamps(callerLog, 'sent');
@@ -227,7 +231,21 @@ async function runLoad(mode: 'calldock' | 'appqueue', prefix: string, mainSip: n
     if (ring !== undefined) setup.push(ring - at);
   }
   setup.sort((a, b) => a - b);
-  return { mode, placed: CALLS, ...stats, seconds, setup };
+  return { mode, placed: calls, ...stats, rate: stats.succeeded / Math.max(1, seconds - HOLD_SECONDS), setup };
+}
+
+/** One ACD's blocks as one run: counts summed, rates per block averaged, setup times pooled. */
+function merge(mode: string, runs: RunResult[]): RunResult {
+  const sum = (f: (r: RunResult) => number) => runs.reduce((n, r) => n + f(r), 0);
+  return {
+    mode,
+    placed: sum((r) => r.placed),
+    succeeded: sum((r) => r.succeeded),
+    failed: sum((r) => r.failed),
+    maxConcurrent: Math.max(...runs.map((r) => r.maxConcurrent)),
+    rate: sum((r) => r.rate) / runs.length,
+    setup: runs.flatMap((r) => r.setup).sort((a, b) => a - b),
+  };
 }
 
 function table(results: RunResult[]): string {
@@ -237,7 +255,7 @@ function table(results: RunResult[]): string {
     String(r.placed),
     String(r.succeeded),
     String(r.failed),
-    (r.succeeded / Math.max(1, r.seconds - HOLD_SECONDS)).toFixed(1),
+    r.rate.toFixed(1),
     String(r.maxConcurrent),
     quantile(r.setup, 0.5).toFixed(1),
     quantile(r.setup, 0.99).toFixed(1),
@@ -308,15 +326,18 @@ async function main(): Promise<void> {
     }
 
     log(`${CALLS} calls per ACD at ${CPS}/s, ${HOLD_SECONDS} s each (~${CONCURRENT} up at once), ${AGENTS} agents; CPUs: both ACDs, Asterisk, SIPp and MySQL share this machine`);
-    const results: RunResult[] = [];
-    for (const [mode, prefix] of [['calldock', '1'], ['appqueue', '2']] as const) {
-      log(`running ${mode}…`);
-      const result = await runLoad(mode, prefix, asterisk.sipPort, work, agentLog);
-      if (mode === 'calldock') result.decisionMs = await decisionLatency(base);
-      results.push(result);
+    // Each ACD's calls in two blocks, in the order calldock, app_queue, app_queue, calldock: a
+    // machine that gets busier or quieter during the run weighs on both alike.
+    const blocks = [['calldock', '11'], ['appqueue', '21'], ['appqueue', '22'], ['calldock', '12']] as const;
+    const byMode = new Map<string, RunResult[]>();
+    for (const [i, [mode, prefix]] of blocks.entries()) {
+      const calls = i < 2 ? Math.ceil(CALLS / 2) : Math.floor(CALLS / 2);
+      log(`running ${mode} (block ${prefix[1]}: ${calls} calls)…`);
+      byMode.set(mode, [...(byMode.get(mode) ?? []), await runLoad(mode, prefix, calls, asterisk.sipPort, work, agentLog)]);
       await drained(ari);
     }
-
+    const results = (['calldock', 'appqueue'] as const).map((mode) => merge(mode, byMode.get(mode)!));
+    results[0]!.decisionMs = await decisionLatency(base);
     process.stdout.write(`\n${table(results)}\n\n`);
     const [ours, theirs] = results as [RunResult, RunResult];
     const ratio = (q: number) => quantile(ours.setup, q) / quantile(theirs.setup, q);

@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase } from '../../control/src/db/database.ts';
 import { AriPeer } from '../support/ari-peer.ts';
 import { buildTestApp } from '../support/app.ts';
-import { callDid, ensureTestTrunk } from '../support/carrier.ts';
+import { callDid, ensureTestTrunk, sipHeader } from '../support/carrier.ts';
 import { bearer, createTenant, createUser, tokenFor } from '../support/fixtures.ts';
+import type { CallEvent } from '../../control/src/modules/calls/engine.ts';
 import { Phones, createAgent, createDid, createQueue, type TestAgent } from '../support/telephony-fixtures.ts';
 
 type App = Awaited<ReturnType<typeof buildTestApp>>;
@@ -99,11 +100,21 @@ describe('call engine: DID to queue to agent', () => {
     await setState(first, 'available');
     await setState(second, 'available');
 
+    const offered: CallEvent[] = [];
+    const onCall = (e: CallEvent) => e.type === 'call.offered' && offered.push(e);
+    app.calls.on('call', onCall);
     const outside = await callDid(carrier, did, { from: '+442079460000' });
     const ring = await phones.ringing(first.phone);
     const callId = await pbxCallFor(did);
+    app.calls.off('call', onCall);
     expect(await agentStatus(first)).toBe('ringing');
     expect(await agentStatus(second)).toBe('available');
+    // The phone learns which call rings from the INVITE (the header the dialplan gave the
+    // caller), and the console the rest from the offer event.
+    expect(await sipHeader(carrier, ring, 'X-Calldock-Offer')).toBe(`call=${callId}`);
+    expect(offered).toEqual([
+      expect.objectContaining({ callId, agentUserId: first.id, offer: { queue: expect.any(String), did, startedAt: expect.any(String) } }),
+    ]);
 
     await phones.answer(ring);
     await until('the agent to be on the call', async () => ((await agentStatus(first)) === 'on_call' ? true : undefined));

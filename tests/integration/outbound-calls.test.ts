@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallHarness, until } from '../support/call-harness.ts';
-import { dialFromPhone } from '../support/carrier.ts';
+import { dialFromPhone, sipHeader } from '../support/carrier.ts';
 import { bearer, createUser, tokenFor } from '../support/fixtures.ts';
 import { createTrunk } from '../support/telephony-fixtures.ts';
 import { toneLevel } from '../support/tone.ts';
@@ -67,6 +67,8 @@ describe('calls agents place', () => {
     const far = await h.phones.ringing(number);
     const start = h.carrier.eventsFor(far).find((e) => e.type === 'StasisStart');
     expect((start?.channel as { caller: { number: string } }).caller.number).toBe(own);
+    // Only trunk callers get a call id header from the dialplan: none goes out on an agent's call.
+    expect(await sipHeader(h.carrier, far, 'X-Calldock-Offer')).toBe('');
     expect(await h.agentStatus(agent)).toBe('on_call'); // no queue call rings them meanwhile
     await h.phones.answer(far);
     const call = await liveCallTo(number);
@@ -146,6 +148,8 @@ describe('calls agents place', () => {
     const ring = await h.phones.ringing(callee.phone);
     const start = h.carrier.eventsFor(ring).find((e) => e.type === 'StasisStart');
     expect((start?.channel as { caller: { number: string } }).caller.number).toBe(caller.extension);
+    // No call id header (the dialler's channel id is not the call's).
+    expect(await sipHeader(h.carrier, ring, 'X-Calldock-Offer')).toBe('');
     expect(await h.agentStatus(callee)).toBe('ringing');
     await h.phones.answer(ring);
     const call = await liveCallTo(callee.extension!);

@@ -112,3 +112,11 @@ export async function dialFromPhone(carrier: AriPeer, phone: string, dialled: st
   });
   return channel.id;
 }
+
+/** A SIP header of the INVITE that reached the carrier on `channelId` ('' when it had none). */
+export async function sipHeader(carrier: AriPeer, channelId: string, name: string): Promise<string> {
+  const res = await carrier
+    .request<{ value: string }>('GET', `/channels/${channelId}/variable`, { variable: `PJSIP_HEADER(read,${name})` })
+    .catch(() => ({ value: '' }));
+  return res.value;
+}

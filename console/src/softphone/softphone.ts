@@ -166,7 +166,8 @@ export class Softphone {
       return;
     }
     const req = invitation.request;
-    // The control plane's offer: `call=…&queue=…&did=…&started=…` (see the engine's offerHeader).
+    // The control plane's offer: `call=…`, from the dialplan, or `call=…&queue=…&did=…&started=…`
+    // (the engine's offerHeader). What it leaves out the console learns from `call.offered`.
     const offer = new URLSearchParams(req.getHeader('X-Calldock-Offer') ?? '');
     const call: IncomingCall = {
       id: req.callId,

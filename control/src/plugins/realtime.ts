@@ -31,6 +31,7 @@ function matches(patterns: readonly string[], topic: string): boolean {
 
 export class RealtimeHub {
   private readonly clients = new Set<Client>();
+  private outbox: Array<{ tenantId: number; topic: string; message: string }> = [];
 
   get size(): number {
     return this.clients.size;
@@ -44,12 +45,26 @@ export class RealtimeHub {
     this.clients.delete(client);
   }
 
-  /** Sends to every console of the tenant subscribed to the topic. */
+  /**
+   * Sends to every console of the tenant subscribed to the topic. The message is made now (its
+   * `at` and its data as they are now) but sent once the current I/O round is over: a call's
+   * events are published on the way to dialling its agent, and a socket write per console must
+   * not stand between the caller and the agent's phone. Order is kept.
+   */
   publish(tenantId: number, topic: string, data: unknown): void {
-    const message = JSON.stringify({ topic, data, at: new Date().toISOString() });
-    for (const client of this.clients) {
-      if (client.auth.tenantId !== tenantId || !matches(client.topics, topic)) continue;
-      if (client.socket.readyState === client.socket.OPEN) client.socket.send(message);
+    if (this.clients.size === 0) return;
+    this.outbox.push({ tenantId, topic, message: JSON.stringify({ topic, data, at: new Date().toISOString() }) });
+    if (this.outbox.length === 1) setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    const batch = this.outbox;
+    this.outbox = [];
+    for (const { tenantId, topic, message } of batch) {
+      for (const client of this.clients) {
+        if (client.auth.tenantId !== tenantId || !matches(client.topics, topic)) continue;
+        if (client.socket.readyState === client.socket.OPEN) client.socket.send(message);
+      }
     }
   }
 

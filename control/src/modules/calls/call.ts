@@ -64,6 +64,11 @@ export class ActiveCall {
   parking: Promise<void> | undefined;
   /** performance.now() at the call's StasisStart, until its first agent is dialled (decision latency). */
   stasisAt: number | undefined;
+  /**
+   * The caller came from a trunk, and the dialplan gave its channel an inheritable
+   * `X-Calldock-Offer: call=<id>` header: every agent leg it originates carries it at no cost.
+   */
+  offerHeaderInherited = false;
   /** The caller left the queue for a callback (their CDR says so however they hang up). */
   callbackRequested = false;
   private readonly timers = new Set<NodeJS.Timeout>();

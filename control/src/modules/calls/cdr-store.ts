@@ -79,6 +79,8 @@ export class CdrStore {
 
   async write(op: CdrOp): Promise<void> {
     if (this.pending > 0) return this.append(op);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.pending > 0) return this.append(op);
     try {
       await this.apply(op);
     } catch (err) {

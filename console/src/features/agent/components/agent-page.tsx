@@ -53,6 +53,19 @@ declare global {
 const outbox = new Outbox(localStorage, (e) => saveWrapUp(e.callId, e.notes, e.disposition));
 const manualLogs = new Outbox<ManualLog>(localStorage, (e) => sendManualLog(e).then(() => undefined), 'calldock.manual-logs');
 
+/** The queue, line and start of a call as the control plane offered it. */
+interface OfferDetails {
+  queue: string;
+  did: string;
+  startedAt: string;
+}
+
+/** The call as the softphone saw it, with what the INVITE did not say filled in from the offer. */
+function withOffer(call: IncomingCall, offer: OfferDetails | undefined): IncomingCall {
+  if (!offer) return call;
+  return { ...call, queue: call.queue ?? offer.queue, did: call.did ?? offer.did, startedAt: call.startedAt ?? offer.startedAt };
+}
+
 function useNow(active: boolean, ms = 500): number {
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
@@ -100,6 +113,19 @@ export default function AgentPage() {
     if ((e.data as { userId?: number }).userId === me.id)
       void queryClient.invalidateQueries({ queryKey: ['agents'] });
   });
+  // What a ringing call is (queue, line, since when) comes in the control plane's `call.offered`
+  // event; the INVITE itself names only the call. Either may arrive first.
+  const offers = useRef(new Map<string, OfferDetails>());
+  useRealtime('call.offered', (e) => {
+    const d = e.data as { callId?: string; agentUserId?: number; offer?: OfferDetails };
+    if (d.agentUserId !== me.id || !d.callId || !d.offer) return;
+    const offer = d.offer;
+    offers.current.set(d.callId, offer);
+    if (offers.current.size > 20) offers.current.delete(offers.current.keys().next().value!);
+    setRinging((r) => (r && r.callId === d.callId ? withOffer(r, offer) : r));
+    setActive((a) => (a && a.call.callId === d.callId ? { ...a, call: withOffer(a.call, offer) } : a));
+  });
+  const offerFor = (call: IncomingCall) => withOffer(call, call.callId ? offers.current.get(call.callId) : undefined);
   useRealtime(
     'call.ended',
     () => void queryClient.invalidateQueries({ queryKey: ['calls', 'mine'] }),
@@ -126,7 +152,7 @@ export default function AgentPage() {
               autoAnswerUntil.current = 0;
               void instance?.answer();
             } else {
-              setRinging(call);
+              setRinging(offerFor(call));
               // A call rings: bring the agent to the phone, whatever page they were on.
               navigate('/phone');
             }
@@ -134,7 +160,7 @@ export default function AgentPage() {
           onCallEstablished: (call) => {
             setRinging(null);
             setWrap(null);
-            setActive({ call, since: Date.now(), callId: call.callId });
+            setActive({ call: offerFor(call), since: Date.now(), callId: call.callId });
           },
           onCallEnded: (call) => {
             setRinging((r) => (r?.id === call.id ? null : r));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AgentStatus } from './agent-state.ts';
-import { eligible, orderCandidates, planOffers, serviceOrder, type Candidate, type QueuePolicy } from './strategy.ts';
+import { eligible, firstCandidate, orderCandidates, planOffers, serviceOrder, type Candidate, type QueuePolicy } from './strategy.ts';
 
 const NOW = 1_800_000_000_000;
 
@@ -114,6 +114,35 @@ describe('strategies', () => {
       agents,
     );
     expect(offers).toEqual([{ callId: 'a', userIds: [2, 3, 1] }]);
+  });
+});
+
+describe('the one-pass pick', () => {
+  it('is the head of the sorted order for every strategy, pointer and mix of agents', () => {
+    // A small deterministic generator: the same cases every run.
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n);
+    const statuses = [AgentStatus.Available, AgentStatus.Available, AgentStatus.OnCall, AgentStatus.Offline];
+    const strategies = ['longest_idle', 'fewest_calls', 'round_robin', 'skills'] as const;
+    let compared = 0;
+    for (let round = 0; round < 400; round++) {
+      const team = Array.from({ length: 1 + rand(12) }, (_, i) =>
+        agent(1 + i * 3 + rand(3), {
+          status: statuses[rand(statuses.length)]!,
+          penalty: rand(3),
+          skills: { billing: rand(10) },
+          idleSince: NOW - rand(5) * 1000,
+          callsAnswered: rand(4),
+        }),
+      );
+      const p = policy({ strategy: strategies[round % strategies.length]!, requiredSkills: round % 3 ? { billing: 2 } : {} });
+      const caller = { waitedMs: rand(3) * 60_000 };
+      const pointer = rand(2) ? team[rand(team.length)]!.userId : undefined;
+      const head = orderCandidates(p, caller, team, pointer)[0];
+      expect(firstCandidate(p, caller, team, pointer)?.userId).toBe(head?.userId);
+      if (head) compared += 1;
+    }
+    expect(compared).toBeGreaterThan(200);
   });
 });
 

@@ -36,10 +36,6 @@ export interface CallerNeeds {
   requiredSkills?: Record<string, number>;
 }
 
-export function hasSkills(agent: Candidate, required: Record<string, number>): boolean {
-  return Object.entries(required).every(([skill, level]) => (agent.skills[skill] ?? -1) >= level);
-}
-
 /**
  * Candidates allowed by status, skills and the penalty tiers open after `waitedMs`. Tiers are
  * those of the logged-in members with the skills, busy or not: a caller waits for the best tier
@@ -47,14 +43,18 @@ export function hasSkills(agent: Candidate, required: Record<string, number>): b
  * best ones are on calls. Tiers with nobody logged in do not count.
  */
 export function eligible(policy: QueuePolicy, caller: CallerNeeds, agents: readonly Candidate[]): Candidate[] {
-  const required = { ...policy.requiredSkills, ...caller.requiredSkills };
-  const skilled = agents.filter((a) => a.status !== AgentStatus.Offline && hasSkills(a, required));
+  const needs = Object.entries(caller.requiredSkills ? { ...policy.requiredSkills, ...caller.requiredSkills } : policy.requiredSkills);
+  const skilled = agents.filter(
+    (a) => a.status !== AgentStatus.Offline && needs.every(([skill, level]) => (a.skills[skill] ?? -1) >= level),
+  );
   const matching = skilled.filter((a) => a.status === AgentStatus.Available);
+  if (matching.length === 0) return matching;
   const tiers = [...new Set(skilled.map((a) => a.penalty))].sort((a, b) => a - b);
   const open =
     policy.penaltyRelaxSeconds > 0
       ? 1 + Math.floor(caller.waitedMs / (policy.penaltyRelaxSeconds * 1000))
       : 1;
+  if (open >= tiers.length) return matching;
   const allowed = new Set(tiers.slice(0, open));
   return matching.filter((a) => allowed.has(a.penalty));
 }
@@ -77,24 +77,44 @@ export function orderCandidates(
   agents: readonly Candidate[],
   lastOfferedUserId?: number,
 ): Candidate[] {
-  const pool = eligible(policy, caller, agents);
+  return eligible(policy, caller, agents).sort(comparator(policy, caller, lastOfferedUserId));
+}
+
+/**
+ * The first of `orderCandidates`, found in one pass instead of a sort: strategies that offer a
+ * call to one agent at a time need no more, and the ACD round is on the caller's way to a phone.
+ */
+export function firstCandidate(
+  policy: QueuePolicy,
+  caller: CallerNeeds,
+  agents: readonly Candidate[],
+  lastOfferedUserId?: number,
+): Candidate | undefined {
+  const compare = comparator(policy, caller, lastOfferedUserId);
+  let best: Candidate | undefined;
+  for (const agent of eligible(policy, caller, agents)) {
+    if (!best || compare(agent, best) < 0) best = agent;
+  }
+  return best;
+}
+
+/** The strategy's order as a sort comparator (`lastOfferedUserId`: the round-robin pointer). */
+function comparator(policy: QueuePolicy, caller: CallerNeeds, lastOfferedUserId?: number): (a: Candidate, b: Candidate) => number {
   switch (policy.strategy) {
     case 'ring_all':
     case 'longest_idle':
-      return pool.sort(byIdle);
+      return byIdle;
     case 'fewest_calls':
-      return pool.sort((a, b) => a.callsAnswered - b.callsAnswered || byIdle(a, b));
+      return (a, b) => a.callsAnswered - b.callsAnswered || byIdle(a, b);
     case 'round_robin': {
-      const sorted = pool.sort((a, b) => a.userId - b.userId);
-      if (lastOfferedUserId === undefined) return sorted;
-      const after = sorted.filter((a) => a.userId > lastOfferedUserId);
-      return [...after, ...sorted.filter((a) => a.userId <= lastOfferedUserId)];
+      // Those after the pointer first, in id order, then from the lowest id again.
+      const pointer = lastOfferedUserId ?? Number.NEGATIVE_INFINITY;
+      const lap = (a: Candidate) => (a.userId > pointer ? 0 : 1);
+      return (a, b) => lap(a) - lap(b) || a.userId - b.userId;
     }
     case 'skills': {
       const required = { ...policy.requiredSkills, ...caller.requiredSkills };
-      return pool.sort(
-        (a, b) => a.penalty - b.penalty || skillScore(b, required) - skillScore(a, required) || byIdle(a, b),
-      );
+      return (a, b) => a.penalty - b.penalty || skillScore(b, required) - skillScore(a, required) || byIdle(a, b);
     }
   }
 }
@@ -132,10 +152,14 @@ export function planOffers(
   const offers: Offer[] = [];
   let pointer = lastOfferedUserId;
   for (const caller of serviceOrder(callers)) {
-    const free = agents.filter((a) => !taken.has(a.userId));
-    const ordered = orderCandidates(policy, caller, free, pointer);
-    if (ordered.length === 0) continue;
-    const chosen = policy.strategy === 'ring_all' ? ordered : ordered.slice(0, 1);
+    const free = taken.size === 0 ? agents : agents.filter((a) => !taken.has(a.userId));
+    let chosen: Candidate[];
+    if (policy.strategy === 'ring_all') chosen = orderCandidates(policy, caller, free, pointer);
+    else {
+      const first = firstCandidate(policy, caller, free, pointer);
+      chosen = first ? [first] : [];
+    }
+    if (chosen.length === 0) continue;
     for (const agent of chosen) taken.add(agent.userId);
     offers.push({ callId: caller.callId, userIds: chosen.map((a) => a.userId) });
     pointer = chosen[chosen.length - 1]?.userId ?? pointer;
