@@ -79,6 +79,9 @@ export class CdrStore {
 
   async write(op: CdrOp): Promise<void> {
     if (this.pending > 0) return this.append(op);
+    // Off the call's path: a call's first writes are queued on its way to an agent's phone, and
+    // building a query and writing it to MySQL's socket must not come before the dial does. The
+    // write starts once this I/O round is over (a CallRecord's writes stay in order regardless).
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (this.pending > 0) return this.append(op);
     try {
