@@ -363,7 +363,8 @@ export class CallEngine extends EventEmitter {
     if (!limits) return false;
     const now = this.now();
     const starts = (this.recentStarts.get(call.tenantId) ?? []).filter((t) => now - t < 1_000);
-    const concurrent = [...this.calls.values()].filter((c) => c.tenantId === call.tenantId).length;
+    let concurrent = 0;
+    for (const c of this.calls.values()) if (c.tenantId === call.tenantId) concurrent += 1;
     let refused: string | undefined;
     if (limits.status !== 'active') refused = 'tenant_suspended';
     else if (concurrent > limits.maxConcurrentCalls) refused = 'max_concurrent_calls';

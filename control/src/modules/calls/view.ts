@@ -65,13 +65,17 @@ export class RoutingView {
     const at = this.readAt.get(key);
     const age = at === undefined ? Number.POSITIVE_INFINITY : performance.now() - at;
     if (age < this.freshMs) return Promise.resolve(this.memory.get(key) as T);
-    const pending = this.inFlight.get(key) ?? this.start(key, load);
     if (age < this.freshMs * REVALIDATE) {
-      // Served as it is; the read just started is for the next call.
-      pending.catch((err: unknown) => this.log.warn({ err, key }, 'routing read failed'));
+      // Served as it is. A read for the next call starts once this I/O round is over: building
+      // and sending a query is not the business of the call asking now.
+      if (!this.inFlight.has(key)) {
+        this.start(key, () => new Promise<void>((resolve) => setImmediate(resolve)).then(load)).catch(
+          (err: unknown) => this.log.warn({ err, key }, 'routing read failed'),
+        );
+      }
       return Promise.resolve(this.memory.get(key) as T);
     }
-    return pending as Promise<T>;
+    return (this.inFlight.get(key) ?? this.start(key, load)) as Promise<T>;
   }
 
   private start<T>(key: string, load: () => Promise<T>): Promise<T> {
