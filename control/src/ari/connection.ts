@@ -40,8 +40,34 @@ export interface AriConnectionOptions {
 
 type Hook = () => Promise<void>;
 
-/** ARI events the control plane has no use for (see filterEvents). */
-const UNREAD_EVENTS = ['ChannelVarset', 'ChannelConnectedLine', 'ChannelDialplan'];
+/**
+ * ARI events nothing in the control plane reads (see filterEvents). A call brings a dozen of
+ * them (state changes, Dial progress, bridge comings and goings), and one thread in Asterisk
+ * writes all of an app's events in turn: each one not sent is one fewer ahead of the next call's
+ * StasisStart. An event to be read must come off this list.
+ */
+const UNREAD_EVENTS = [
+  'ChannelVarset',
+  'ChannelConnectedLine',
+  'ChannelDialplan',
+  'ChannelCreated',
+  'ChannelStateChange',
+  'ChannelCallerId',
+  'ChannelEnteredBridge',
+  'ChannelLeftBridge',
+  'ChannelHold',
+  'ChannelUnhold',
+  'ChannelTalkingStarted',
+  'ChannelTalkingFinished',
+  'ChannelToneDetected',
+  'Dial',
+  'BridgeCreated',
+  'BridgeDestroyed',
+  'BridgeMerged',
+  'BridgeVideoSourceChanged',
+  'EndpointStateChange',
+  'DeviceStateChanged',
+];
 
 export class AriUnavailableError extends Error {
   override name = 'AriUnavailableError';
@@ -264,10 +290,7 @@ export class AriConnection extends EventEmitter {
     }
   }
 
-  /**
-   * Events nobody here reads are not sent at all: every agent leg sets half a dozen channel
-   * variables, each one a ChannelVarset event to serialise, send and parse on the call's path.
-   */
+  /** Events nobody here reads are not sent at all (UNREAD_EVENTS). */
   private async filterEvents(): Promise<void> {
     try {
       await this.request('PUT', `/applications/${encodeURIComponent(this.options.app)}/eventFilter`, {
