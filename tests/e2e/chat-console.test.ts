@@ -63,6 +63,8 @@ describe('chat inbox and widget settings in the console (Chromium, real stack)',
     await page.getByRole('navigation', { name: 'Main' }).waitFor();
   };
 
+  // No timeout of its own: taking the telephony lock may wait for another file (the chaos
+  // suite holds it for minutes); the suite's hookTimeout is longer than that wait.
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     if (!existsSync(path.join(WIDGET_DIST, 'chat.js'))) {
@@ -111,7 +113,7 @@ describe('chat inbox and widget settings in the console (Chromium, real stack)',
         '--use-fake-device-for-media-stream',
       ],
     });
-  }, 180_000);
+  });
 
   afterAll(async () => {
     await browser?.close().catch(() => undefined);

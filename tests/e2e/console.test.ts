@@ -125,6 +125,8 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     });
   };
 
+  // No timeout of its own: taking the telephony lock may wait for another file (the chaos
+  // suite holds it for minutes); the suite's hookTimeout is longer than that wait.
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     const executablePath = ensureChromium() as string;
@@ -195,7 +197,7 @@ describe('console end to end (Chromium, real PBX and carrier)', () => {
     agentPage = await context('agent');
     agent2Page = await context('agent2');
     supervisorPage = await context('supervisor');
-  }, 180_000);
+  });
 
   afterAll(async () => {
     if (carrierChannel) await phones.hangup(carrierChannel).catch(() => undefined);

@@ -57,6 +57,8 @@ describe('website widget in a browser', () => {
   let site: Awaited<ReturnType<typeof thirdPartySite>>;
   let foreign: Awaited<ReturnType<typeof thirdPartySite>>;
 
+  // No timeout of its own: taking the telephony lock may wait for another file (the chaos
+  // suite holds it for minutes); the suite's hookTimeout is longer than that wait.
   beforeAll(async () => {
     if (!existsSync(path.join(WIDGET_DIST, 'call.js'))) {
       execFileSync(process.execPath, [path.join(WIDGET_DIST, '../build.mjs')], {
@@ -91,7 +93,7 @@ describe('website widget in a browser', () => {
     await agentBrowser.context.grantPermissions(['microphone'], { origin: base });
     agentPage = await agentBrowser.context.newPage();
     agentPage.setDefaultTimeout(20_000);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await browser?.close();
