@@ -56,7 +56,8 @@ describe('callbacks', () => {
     expect((await h.phones.ended(a.outside, 15_000)).cause).toBe(16);
     const requested = await until('the callback task', () => tasksFrom(a.callId));
     expect(requested).toMatchObject({ status: 'waiting', reason: 'requested', number: first, queueId, tenantId: h.tenantId });
-    expect(h.app.calls.queueDepth(queueId)).toBe(2);
+    // The callback in the caller's place, the second caller behind it.
+    await until('the callback and the second caller queued', async () => (h.app.calls.queueDepth(queueId) === 2 ? true : undefined));
     expect(h.app.callbacks.position(requested.id)).toBe(1);
     const original = await h.ended(a.callId);
     expect(original).toMatchObject({ disposition: 'callback_requested', hangupSide: 'system' });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { dropDatabase } from '../../control/src/db/migrate.ts';
 import { asteriskRunning, stopAsterisk, testInstance } from '../support/asterisk.ts';
 import { freshDatabaseUrl } from '../support/database.ts';
+import { freePort } from '../support/net.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const slot = testInstance('stack');
@@ -16,7 +17,6 @@ const NAME = slot.name;
 
 describe('npm start', () => {
   const databaseUrl = freshDatabaseUrl(inject('mysqlServerUrl'), 'stack');
-  const port = 40000 + Math.floor(Math.random() * 900);
 
   afterAll(async () => {
     if (asteriskRunning(NAME)) stopAsterisk(NAME);
@@ -26,6 +26,9 @@ describe('npm start', () => {
   beforeAll(() => stopAsterisk(NAME));
 
   it('brings up a ready stack, prints the logins, and Ctrl-C leaves no Asterisk running', async () => {
+    // Free now, per attempt (a port picked at random in the ephemeral range was once taken by
+    // some connection's own end).
+    const port = await freePort();
     const child = spawn('node', ['control/scripts/stack.mjs', 'start'], {
       cwd: REPO,
       env: {
