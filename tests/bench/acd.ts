@@ -61,6 +61,8 @@ interface RunResult {
   rate: number;
   setup: number[];
   decisionMs?: { p50: number; p95: number; p99: number; count: number };
+  /** CPU time per answered call, ms, of each process that serves the calls (user + system). */
+  cpu?: Record<string, number>;
 }
 
 const log = (line: string) => process.stdout.write(`bench:acd: ${line}\n`);
@@ -180,10 +182,39 @@ async function decisionLatency(base: string): Promise<RunResult['decisionMs']> {
   };
 }
 
+// ── CPU ─────────────────────────────────────────────────────────────────────────────────────
+
+const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
+
+/** User + system CPU time of a process so far, ms (0 once it is gone). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after "(comm)": state is [0], utime [11], stime [12].
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+function pidOf(...names: string[]): number | undefined {
+  const out = spawnSync('pidof', ['-s', ...names], { encoding: 'utf8' }).stdout.trim();
+  return out ? Number(out) : undefined;
+}
+
+type Pids = Record<string, number | undefined>;
+
+function cpuSnapshot(pids: Pids): Record<string, number> {
+  return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
+}
+
 // ── SIPp ────────────────────────────────────────────────────────────────────────────────────
 
-async function runLoad(mode: 'calldock' | 'appqueue', prefix: string, calls: number, mainSip: number, work: string, agentLog: string): Promise<RunResult> {
+async function runLoad(mode: 'calldock' | 'appqueue', prefix: string, calls: number, mainSip: number, work: string, agentLog: string, pids: Pids, drain: () => Promise<void>): Promise<RunResult> {
   const port = await freePort();
+  const cpuBefore = cpuSnapshot(pids);
   const callerLog = path.join(work, `caller-${mode}-${prefix}.log`);
   const statFile = path.join(work, `caller-${mode}-${prefix}.csv`);
   const errorFile = path.join(work, `caller-${mode}-${prefix}-errors.log`);
@@ -215,8 +246,15 @@ async function runLoad(mode: 'calldock' | 'appqueue', prefix: string, calls: num
   );
   let stderr = '';
   caller.stderr?.on('data', (d) => (stderr += d));
+  const callerPid = caller.pid;
+  let callerCpu = 0;
+  const sampler = setInterval(() => (callerCpu = cpuMs(callerPid) || callerCpu), 500);
   const code = await new Promise<number | null>((resolve) => caller.once('exit', resolve));
+  clearInterval(sampler);
   const seconds = (performance.now() - started) / 1000;
+  // Hang-ups and CDR writes of the last calls count too.
+  await drain();
+  const cpuAfter = cpuSnapshot(pids);
   if (code !== 0 && code !== 1) throw new Error(`SIPp (${mode}) exited with ${code}: ${stderr.trim().slice(0, 500)}`);
   const stats = sippStats(statFile);
   if (stats.failed > 0) {
@@ -231,7 +269,10 @@ async function runLoad(mode: 'calldock' | 'appqueue', prefix: string, calls: num
     if (ring !== undefined) setup.push(ring - at);
   }
   setup.sort((a, b) => a - b);
-  return { mode, placed: calls, ...stats, rate: stats.succeeded / Math.max(1, seconds - HOLD_SECONDS), setup };
+  const perCall = (ms: number) => ms / Math.max(1, stats.succeeded);
+  const cpu = Object.fromEntries(Object.keys(pids).map((name) => [name, perCall(cpuAfter[name]! - cpuBefore[name]!)]));
+  cpu['SIPp callers'] = perCall(callerCpu);
+  return { mode, placed: calls, ...stats, rate: stats.succeeded / Math.max(1, seconds - HOLD_SECONDS), setup, cpu };
 }
 
 /** One ACD's blocks as one run: counts summed, rates per block averaged, setup times pooled. */
@@ -245,6 +286,7 @@ function merge(mode: string, runs: RunResult[]): RunResult {
     maxConcurrent: Math.max(...runs.map((r) => r.maxConcurrent)),
     rate: sum((r) => r.rate) / runs.length,
     setup: runs.flatMap((r) => r.setup).sort((a, b) => a - b),
+    cpu: Object.fromEntries(Object.keys(runs[0]!.cpu ?? {}).map((name) => [name, sum((r) => r.cpu![name]! * r.succeeded) / Math.max(1, sum((r) => r.succeeded))])),
   };
 }
 
@@ -328,13 +370,18 @@ async function main(): Promise<void> {
     log(`${CALLS} calls per ACD at ${CPS}/s, ${HOLD_SECONDS} s each (~${CONCURRENT} up at once), ${AGENTS} agents; CPUs: both ACDs, Asterisk, SIPp and MySQL share this machine`);
     // Each ACD's calls in two blocks, in the order calldock, app_queue, app_queue, calldock: a
     // machine that gets busier or quieter during the run weighs on both alike.
+    const pids: Pids = {
+      'control plane': control.pid,
+      Asterisk: Number(readFileSync(path.join(asterisk.logDir, '../run/asterisk.pid'), 'utf8').trim()),
+      MySQL: pidOf('mariadbd', 'mysqld'),
+      'SIPp agents': agents.pid,
+    };
     const blocks = [['calldock', '11'], ['appqueue', '21'], ['appqueue', '22'], ['calldock', '12']] as const;
     const byMode = new Map<string, RunResult[]>();
     for (const [i, [mode, prefix]] of blocks.entries()) {
       const calls = i < 2 ? Math.ceil(CALLS / 2) : Math.floor(CALLS / 2);
       log(`running ${mode} (block ${prefix[1]}: ${calls} calls)…`);
-      byMode.set(mode, [...(byMode.get(mode) ?? []), await runLoad(mode, prefix, calls, asterisk.sipPort, work, agentLog)]);
-      await drained(ari);
+      byMode.set(mode, [...(byMode.get(mode) ?? []), await runLoad(mode, prefix, calls, asterisk.sipPort, work, agentLog, pids, () => drained(ari))]);
     }
     const results = (['calldock', 'appqueue'] as const).map((mode) => merge(mode, byMode.get(mode)!));
     results[0]!.decisionMs = await decisionLatency(base);
@@ -344,6 +391,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `INVITE-to-agent-ringing, control plane / app_queue: p50 ${ratio(0.5).toFixed(2)}x, p99 ${ratio(0.99).toFixed(2)}x\n` +
         `decisions measured: ${ours.decisionMs?.count ?? 0}; calls matched at the agent end: ${ours.setup.length} / ${theirs.setup.length}\n` +
+        `CPU per answered call, ms: ${results.map((r) => `${r.mode}: ${Object.entries(r.cpu ?? {}).map(([name, ms]) => `${name} ${ms.toFixed(2)}`).join(', ')}`).join('; ')}\n` +
         `targets (this machine): >= 20 calls/s and 200 up at once with no failure, decision p99 < 20 ms, setup <= 1.5x app_queue\n`,
     );
   } finally {

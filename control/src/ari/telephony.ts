@@ -8,13 +8,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import type { AriConnection } from './connection.ts';
+import type { AriConnection, AriRequestOptions } from './connection.ts';
 import { isNotFound } from './stasis-app.ts';
 import { AriEvent, type AnyAriEvent } from './events.ts';
 
 function isNotInApp(err: unknown): boolean {
   return err instanceof Error && /not in Stasis application/i.test(err.message);
 }
+
+const channelPath = (channelId: string) => `/channels/${encodeURIComponent(channelId)}`;
+const bridgePath = (bridgeId: string) => `/bridges/${encodeURIComponent(bridgeId)}`;
 
 export type HangupReason = 'normal' | 'busy' | 'congestion' | 'no_answer' | 'rejected' | 'unallocated' | 'answered_elsewhere';
 export type BridgeType = 'mixing' | 'holding';
@@ -81,52 +84,57 @@ export class Telephony {
     }
   }
 
-  // Answer, hang-up and bridge moves are on every call's path: REST over the event WebSocket.
+  /**
+   * A REST call over the event WebSocket (REST over WebSocket: no HTTP request, header parsing
+   * or socket per call on either side) on a target that may be gone already: false if it was.
+   * Everything a call does on its way through the engine goes this way.
+   */
+  private async rest(what: string, method: string, path: string, options?: AriRequestOptions): Promise<boolean> {
+    return (await this.tolerant(what, () => this.ari.wsRequest(method, path, options).then(() => true))) === true;
+  }
 
   async answer(channelId: string): Promise<boolean> {
-    const path = `/channels/${encodeURIComponent(channelId)}/answer`;
-    return (await this.tolerant('answer', () => this.ari.wsRequest('POST', path).then(() => true))) === true;
+    return this.rest('answer', 'POST', `${channelPath(channelId)}/answer`);
   }
 
   async hangup(channelId: string, reason: HangupReason = 'normal'): Promise<void> {
-    const path = `/channels/${encodeURIComponent(channelId)}`;
-    await this.tolerant('hangup', () => this.ari.wsRequest('DELETE', path, { query: { reason } }));
+    await this.rest('hangup', 'DELETE', channelPath(channelId), { query: { reason } });
   }
 
   async ring(channelId: string): Promise<void> {
-    await this.tolerant('ring', () => this.ari.client.channels.ring({ channelId }));
+    await this.rest('ring', 'POST', `${channelPath(channelId)}/ring`);
   }
 
   async startMoh(channelId: string, mohClass = 'default'): Promise<void> {
-    await this.tolerant('moh', () => this.ari.client.channels.startMoh({ channelId, mohClass }));
+    await this.rest('moh', 'POST', `${channelPath(channelId)}/moh`, { query: { mohClass } });
   }
 
   async stopMoh(channelId: string): Promise<void> {
-    await this.tolerant('stop moh', () => this.ari.client.channels.stopMoh({ channelId }));
+    await this.rest('stop moh', 'DELETE', `${channelPath(channelId)}/moh`);
   }
 
   async mute(channelId: string, direction: 'in' | 'out' | 'both'): Promise<boolean> {
-    return (await this.tolerant('mute', () => this.ari.client.channels.mute({ channelId, direction }))) !== undefined;
+    return this.rest('mute', 'POST', `${channelPath(channelId)}/mute`, { query: { direction } });
   }
 
   async unmute(channelId: string, direction: 'in' | 'out' | 'both'): Promise<boolean> {
-    return (await this.tolerant('unmute', () => this.ari.client.channels.unmute({ channelId, direction }))) !== undefined;
+    return this.rest('unmute', 'DELETE', `${channelPath(channelId)}/mute`, { query: { direction } });
   }
 
   async hold(channelId: string): Promise<boolean> {
-    return (await this.tolerant('hold', () => this.ari.client.channels.hold({ channelId }))) !== undefined;
+    return this.rest('hold', 'POST', `${channelPath(channelId)}/hold`);
   }
 
   async unhold(channelId: string): Promise<boolean> {
-    return (await this.tolerant('unhold', () => this.ari.client.channels.unhold({ channelId }))) !== undefined;
+    return this.rest('unhold', 'DELETE', `${channelPath(channelId)}/hold`);
   }
 
   async sendDtmf(channelId: string, dtmf: string): Promise<boolean> {
-    return (await this.tolerant('dtmf', () => this.ari.client.channels.sendDTMF({ channelId, dtmf }))) !== undefined;
+    return this.rest('dtmf', 'POST', `${channelPath(channelId)}/dtmf`, { query: { dtmf } });
   }
 
   async setVar(channelId: string, variable: string, value: string): Promise<void> {
-    await this.tolerant('set var', () => this.ari.client.channels.setChannelVar({ channelId, variable, value }));
+    await this.rest('set var', 'POST', `${channelPath(channelId)}/variable`, { query: { variable, value } });
   }
 
   async getVar(channelId: string, variable: string): Promise<string | undefined> {
@@ -138,15 +146,14 @@ export class Telephony {
 
   /** Starts a playback; resolves with its id (PlaybackFinished carries the same id). */
   async play(channelId: string, media: string | string[], playbackId = randomUUID()): Promise<string | undefined> {
-    const list = Array.isArray(media) ? media : [media];
-    const ok = await this.tolerant('play', () =>
-      this.ari.client.channels.playWithId({ channelId, playbackId, media: list as unknown as string }),
-    );
-    return ok === undefined ? undefined : playbackId;
+    // Several media: one comma-separated value, which Asterisk splits.
+    const list = Array.isArray(media) ? media.join(',') : media;
+    const path = `${channelPath(channelId)}/play/${encodeURIComponent(playbackId)}`;
+    return (await this.rest('play', 'POST', path, { query: { media: list } })) ? playbackId : undefined;
   }
 
   async stopPlayback(playbackId: string): Promise<void> {
-    await this.tolerant('stop playback', () => this.ari.client.playbacks.stop({ playbackId }));
+    await this.rest('stop playback', 'DELETE', `/playbacks/${encodeURIComponent(playbackId)}`);
   }
 
   /** Plays and waits for the end; false when the channel went away first. */
@@ -216,34 +223,30 @@ export class Telephony {
    */
   async createBridge(type: BridgeType, name?: string, id?: string): Promise<string> {
     const bridgeId = id ?? randomUUID();
-    await this.ari.client.bridges.createWithId({ bridgeId, type, ...(name ? { name } : {}) });
+    await this.ari.wsRequest('POST', bridgePath(bridgeId), { query: { type, ...(name ? { name } : {}) } });
     return bridgeId;
   }
 
   async addToBridge(bridgeId: string, channelIds: string[], role?: string): Promise<boolean> {
-    const channel = channelIds.join(',');
-    const path = `/bridges/${encodeURIComponent(bridgeId)}/addChannel`;
-    const query = { channel, ...(role ? { role } : {}) };
-    return (await this.tolerant('bridge add', () => this.ari.wsRequest('POST', path, { query }).then(() => true))) === true;
+    const query = { channel: channelIds.join(','), ...(role ? { role } : {}) };
+    return this.rest('bridge add', 'POST', `${bridgePath(bridgeId)}/addChannel`, { query });
   }
 
   /** Takes a channel out of a bridge; one that is not (or no longer) in it is fine. */
   async removeFromBridge(bridgeId: string, channelId: string): Promise<void> {
     try {
-      await this.tolerant('bridge remove', () =>
-        this.ari.client.bridges.removeChannel({ bridgeId, channel: channelId }),
-      );
+      await this.rest('bridge remove', 'POST', `${bridgePath(bridgeId)}/removeChannel`, { query: { channel: channelId } });
     } catch (err) {
       if (!/not in this bridge/i.test((err as Error).message)) throw err;
     }
   }
 
   async destroyBridge(bridgeId: string): Promise<void> {
-    await this.tolerant('bridge destroy', () => this.ari.client.bridges.destroy({ bridgeId }));
+    await this.rest('bridge destroy', 'DELETE', bridgePath(bridgeId));
   }
 
   async bridgeMoh(bridgeId: string, mohClass = 'default'): Promise<void> {
-    await this.tolerant('bridge moh', () => this.ari.client.bridges.startMoh({ bridgeId, mohClass }));
+    await this.rest('bridge moh', 'POST', `${bridgePath(bridgeId)}/moh`, { query: { mohClass } });
   }
 
   /**
@@ -260,7 +263,7 @@ export class Telephony {
     };
     if (request.callerId) query.callerId = request.callerId;
     if (request.originator) query.originator = request.originator;
-    await this.ari.wsRequest('POST', `/channels/${encodeURIComponent(channelId)}`, {
+    await this.ari.wsRequest('POST', channelPath(channelId), {
       query,
       ...(request.variables ? { body: { variables: request.variables } } : {}),
     });
@@ -268,7 +271,7 @@ export class Telephony {
   }
 
   async channelExists(channelId: string): Promise<boolean> {
-    return (await this.tolerant('get channel', () => this.ari.client.channels.get({ channelId }))) !== undefined;
+    return this.rest('get channel', 'GET', channelPath(channelId));
   }
 
   async listChannels(): Promise<Array<{ id: string; name: string; state: string }>> {

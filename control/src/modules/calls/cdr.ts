@@ -5,7 +5,7 @@
  * does, and when MySQL is away they wait in the CdrStore's outbox.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { CallPatch, CdrStore } from './cdr-store.ts';
+import type { CallPatch, CdrOp, CdrStore } from './cdr-store.ts';
 
 export type { CallPatch } from './cdr-store.ts';
 
@@ -43,29 +43,30 @@ export class CallRecord {
     }
     this.seq = 0;
     const start = init.start;
-    this.enqueue(async () => {
-      await store.write({ op: 'insert', row: { ...start, state: 'ringing' } });
-      await this.event('created', start.startedAt, { from: start.fromNumber, to: start.toNumber });
-    });
+    this.enqueue([
+      { op: 'insert', row: { ...start, state: 'ringing' } },
+      this.event('created', start.startedAt, { from: start.fromNumber, to: start.toNumber }),
+    ]);
   }
 
-  private enqueue(write: () => Promise<void>): void {
-    this.chain = this.chain.then(write).catch((err: unknown) => {
-      this.log.error({ err, linkedid: this.linkedid }, 'CDR write failed');
-    });
+  /** The store applies writes in the order they are made: no need to wait between them. */
+  private enqueue(ops: CdrOp[]): void {
+    const written = Promise.all(ops.map((op) => this.store.write(op))).then(
+      () => undefined,
+      (err: unknown) => this.log.error({ err, linkedid: this.linkedid }, 'CDR write failed'),
+    );
+    this.chain = this.chain.then(() => written);
   }
 
-  private event(type: string, at: Date, data: Record<string, unknown>): Promise<void> {
+  private event(type: string, at: Date, data: Record<string, unknown>): CdrOp {
     this.seq += 1;
-    return this.store.write({ op: 'event', linkedid: this.linkedid, tenantId: this.tenantId, seq: this.seq, type, occurredAt: at, data });
+    return { op: 'event', linkedid: this.linkedid, tenantId: this.tenantId, seq: this.seq, type, occurredAt: at, data };
   }
 
   /** Updates the row and adds the transition to call_events, in order with earlier writes. */
   transition(type: string, patch: CallPatch, data: Record<string, unknown> = {}, at = new Date()): Promise<void> {
-    this.enqueue(async () => {
-      if (Object.keys(patch).length > 0) await this.store.write({ op: 'update', linkedid: this.linkedid, patch });
-      await this.event(type, at, data);
-    });
+    const update: CdrOp[] = Object.keys(patch).length > 0 ? [{ op: 'update', linkedid: this.linkedid, patch }] : [];
+    this.enqueue([...update, this.event(type, at, data)]);
     return this.chain;
   }
 

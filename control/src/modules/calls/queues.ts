@@ -84,15 +84,19 @@ export async function loadMembers(db: Db, tenantId: number, queueId: number): Pr
   }));
 }
 
-/** Queues a user is a member of (to rerun their ACD when the agent frees up). */
-export async function queuesOfUser(db: Db, tenantId: number, userId: number): Promise<number[]> {
-  const rows = await db
-    .selectFrom('queueMembers')
-    .select('queueId')
-    .where('tenantId', '=', tenantId)
-    .where('userId', '=', userId)
-    .execute();
-  return rows.map((r) => r.queueId);
+/**
+ * Each member's queues in a tenant (to rerun their ACD when an agent frees up): one read for the
+ * whole tenant, as agents free up one after the other and each would be a read of their own.
+ */
+export async function queuesByUser(db: Db, tenantId: number): Promise<Map<number, number[]>> {
+  const rows = await db.selectFrom('queueMembers').select(['userId', 'queueId']).where('tenantId', '=', tenantId).execute();
+  const byUser = new Map<number, number[]>();
+  for (const { userId, queueId } of rows) {
+    const queues = byUser.get(userId);
+    if (queues) queues.push(queueId);
+    else byUser.set(userId, [queueId]);
+  }
+  return byUser;
 }
 
 export interface TenantLimits {

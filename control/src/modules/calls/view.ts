@@ -22,7 +22,7 @@ import {
   loadMembers,
   loadQueue,
   loadTenantLimits,
-  queuesOfUser,
+  queuesByUser,
   type QueueConfig,
   type QueueMember,
   type TenantLimits,
@@ -126,7 +126,8 @@ export class RoutingView {
     return this.read(`dial-rules:${tenantId}`, () => loadDialRules(this.db, tenantId));
   }
 
-  queuesOfUser(tenantId: number, userId: number): Promise<number[]> {
-    return this.read(`user-queues:${userId}`, () => queuesOfUser(this.db, tenantId, userId));
+  async queuesOfUser(tenantId: number, userId: number): Promise<readonly number[]> {
+    const byUser = await this.read(`user-queues:${tenantId}`, () => queuesByUser(this.db, tenantId));
+    return byUser.get(userId) ?? [];
   }
 }

@@ -38,6 +38,8 @@ export type TicketState = 'pending' | 'routing' | 'queued' | 'connected' | 'ende
 export class WidgetCalls {
   private readonly push: PushConfig;
   private sweeper: NodeJS.Timeout | undefined;
+  /** Calls admitted from a ticket, until they end. */
+  private readonly webCalls = new Set<string>();
 
   constructor(
     private readonly db: Db,
@@ -52,7 +54,9 @@ export class WidgetCalls {
     this.push = new PushConfig(ari, (err, what) => log.warn({ err, what }, 'undo failed'));
     engine.claimWebRtc((event, dialled) => this.claim(event, dialled));
     engine.on('call', (event: CallEvent) => {
-      if (event.type === 'call.ended')
+      // Only web calls taken here have a ticket: no read for every other call that ends. (One
+      // taken before a restart has its endpoint removed by the sweep once its ticket expires.)
+      if (event.type === 'call.ended' && this.webCalls.delete(event.callId))
         void this.callEnded(event.callId).catch((err: unknown) =>
           log.warn({ err }, 'widget endpoint removal failed'),
         );
@@ -168,6 +172,7 @@ export class WidgetCalls {
       await this.telephony.hangup(channel.id, 'rejected');
       return true;
     }
+    this.webCalls.add(channel.id);
     const cdr = new CallRecord(this.cdrStore, this.log, ticket.tenantId, channel.id, {
       start: {
         tenantId: ticket.tenantId,
