@@ -8,6 +8,11 @@ export type Executor = Db | Transaction<Database>;
 
 export interface DatabaseOptions {
   connectionLimit?: number;
+  /**
+   * Several statements in one query (one round trip). Only for queries compiled by kysely, whose
+   * values are all parameters escaped by mysql2: never for SQL with text from outside in it.
+   */
+  multipleStatements?: boolean;
   /** Called for every query error (and, at debug level, every query). */
   log?: (event: LogEvent) => void;
 }
@@ -46,6 +51,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Db {
   const pool = createPool({
     ...poolOptionsFromUrl(url),
     connectionLimit: options.connectionLimit ?? 10,
+    multipleStatements: options.multipleStatements ?? false,
     // Fail fast when the server is unreachable: readiness checks must answer in time.
     connectTimeout: 3_000,
   });

@@ -17,7 +17,7 @@
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync, ftruncateSync } from 'node:fs';
 import path from 'node:path';
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/database.ts';
 import { toJson } from '../../db/json.ts';
@@ -76,10 +76,15 @@ export class CdrStore {
   private queue: Queued[] = [];
   private flushing = false;
 
+  /**
+   * @param batchDb a connection that takes several statements per query: a batch's statements
+   *   then go to MySQL in one round trip. Without it, one after the other.
+   */
   constructor(
     private readonly db: Db,
     private readonly log: FastifyBaseLogger,
     private readonly outboxFile: string,
+    private readonly batchDb?: Db,
   ) {
     mkdirSync(path.dirname(outboxFile), { recursive: true });
     // Left over from a crash while MySQL was away: replay it first.
@@ -218,10 +223,13 @@ export class CdrStore {
    * A batch as few statements: new calls in one INSERT, each call's updates merged into one
    * UPDATE (later fields win, as they would one after the other), the events in one INSERT, the
    * agent states in one INSERT. Inserting the calls first keeps the batch's meaning: an update
-   * or event of a call inserted in the same batch finds its row.
+   * or event of a call inserted in the same batch finds its row. With `batchDb` they go as one
+   * query; MySQL stops at a statement it refuses, and the caller then applies the batch write by
+   * write (all idempotent).
    */
   private async applyBatch(ops: CdrOp[]): Promise<void> {
     if (ops.length === 1) return this.apply(ops[0]!);
+    const statements: CompiledQuery[] = [];
     const inserts: NewCallRow[] = [];
     const patches = new Map<string, CallPatch>();
     const events: Array<Extract<CdrOp, { op: 'event' }>> = [];
@@ -233,10 +241,10 @@ export class CdrStore {
       else states.push(op.row);
     }
     if (inserts.length > 0) {
-      await this.db.insertInto('calls').values(inserts).onDuplicateKeyUpdate({ linkedid: sql`linkedid` }).execute();
+      statements.push(this.db.insertInto('calls').values(inserts).onDuplicateKeyUpdate({ linkedid: sql`linkedid` }).compile());
     }
     for (const [linkedid, patch] of patches) {
-      if (Object.keys(patch).length > 0) await this.db.updateTable('calls').set(patch).where('linkedid', '=', linkedid).execute();
+      if (Object.keys(patch).length > 0) statements.push(this.db.updateTable('calls').set(patch).where('linkedid', '=', linkedid).compile());
     }
     if (events.length > 0) {
       const rows = sql.join(
@@ -246,15 +254,22 @@ export class CdrStore {
         ),
         sql` UNION ALL `,
       );
-      await sql`
+      statements.push(sql`
         INSERT INTO call_events (tenant_id, call_id, seq, type, occurred_at, data)
         SELECT e.tenant_id, c.id, e.seq, e.type, e.occurred_at, e.data
         FROM (${rows}) AS e JOIN calls c ON c.linkedid = e.linkedid
-        ON DUPLICATE KEY UPDATE type = call_events.type`.execute(this.db);
+        ON DUPLICATE KEY UPDATE type = call_events.type`.compile(this.db));
     }
     if (states.length > 0) {
-      await this.db.insertInto('agentStateLog').values(states).onDuplicateKeyUpdate({ status: sql`status` }).execute();
+      statements.push(this.db.insertInto('agentStateLog').values(states).onDuplicateKeyUpdate({ status: sql`status` }).compile());
     }
+    if (this.batchDb && statements.length > 1) {
+      await this.batchDb.executeQuery(
+        CompiledQuery.raw(statements.map((q) => q.sql).join(';\n'), statements.flatMap((q) => [...q.parameters])),
+      );
+      return;
+    }
+    for (const query of statements) await this.db.executeQuery(query);
   }
 
   private async apply(op: CdrOp): Promise<void> {

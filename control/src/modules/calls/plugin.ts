@@ -11,6 +11,7 @@ import { reconcileFallbackCdrs, syncFallbackRoutes } from './fallback.ts';
 import { AgentRegistry, type AgentStateChange } from '../agents/registry.ts';
 import { CallEngine, type CallEvent } from './engine.ts';
 import { CdrStore } from './cdr-store.ts';
+import { createDatabase } from '../../db/database.ts';
 import { didRouteResolver } from './routing.ts';
 import { CallbackService } from './callbacks.ts';
 import { CallMonitor } from './monitor.ts';
@@ -37,7 +38,9 @@ const FALLBACK_SYNC_MS = 60_000;
 async function callsPlugin(app: FastifyInstance): Promise<void> {
   const log = app.log.child({ module: 'calls' });
   const telephony = new Telephony(app.ari, log);
-  const cdrStore = new CdrStore(app.db, log, app.config.cdrOutboxFile);
+  // CDR batches on a connection of their own that takes a batch's statements in one query.
+  const cdrBatchDb = createDatabase(app.config.databaseUrl, { connectionLimit: 1, multipleStatements: true });
+  const cdrStore = new CdrStore(app.db, log, app.config.cdrOutboxFile, cdrBatchDb);
   const agents = new AgentRegistry(app.db, cdrStore, log);
   const engine = new CallEngine(app.db, cdrStore, telephony, agents, didRouteResolver(app.db), log, {
     agentReconnectGraceSeconds: app.config.agentReconnectGraceSeconds,
@@ -117,6 +120,7 @@ async function callsPlugin(app: FastifyInstance): Promise<void> {
     callbacks.close();
     await engine.flush();
     cdrStore.close();
+    await cdrBatchDb.destroy();
   });
 }
 
