@@ -26,12 +26,14 @@ export class StasisDispatcher {
   }
 
   private async onStart(event: StasisStartEvent): Promise<void> {
-    const log = this.logger.child({ channelId: event.channel.id, args: event.args });
-    log.info({ caller: event.channel.caller.number, exten: event.channel.dialplan.exten }, 'StasisStart');
+    // On every call's way to an agent: no child logger made unless something goes wrong.
+    const channelId = event.channel.id;
+    this.logger.info({ channelId, args: event.args, caller: event.channel.caller.number, exten: event.channel.dialplan.exten }, 'StasisStart');
     try {
       if (!this.handler) throw new Error('no call handler registered');
       await this.handler(event);
     } catch (err) {
+      const log = this.logger.child({ channelId, args: event.args });
       log.error({ err }, 'call could not be handled; refusing it');
       await this.hangup(event.channel.id, 'congestion', log);
     }
