@@ -224,8 +224,8 @@ export class CdrStore {
    * UPDATE (later fields win, as they would one after the other), the events in one INSERT, the
    * agent states in one INSERT. Inserting the calls first keeps the batch's meaning: an update
    * or event of a call inserted in the same batch finds its row. With `batchDb` they go as one
-   * query; MySQL stops at a statement it refuses, and the caller then applies the batch write by
-   * write (all idempotent).
+   * query, in one transaction; when MySQL refuses a statement the batch is rolled back and the
+   * caller applies it write by write (all idempotent).
    */
   private async applyBatch(ops: CdrOp[]): Promise<void> {
     if (ops.length === 1) return this.apply(ops[0]!);
@@ -264,9 +264,16 @@ export class CdrStore {
       statements.push(this.db.insertInto('agentStateLog').values(states).onDuplicateKeyUpdate({ status: sql`status` }).compile());
     }
     if (this.batchDb && statements.length > 1) {
-      await this.batchDb.executeQuery(
-        CompiledQuery.raw(statements.map((q) => q.sql).join(';\n'), statements.flatMap((q) => [...q.parameters])),
-      );
+      // One transaction: one commit (one redo-log flush) for the batch, and all of it or none.
+      const text = ['START TRANSACTION', ...statements.map((q) => q.sql), 'COMMIT'].join(';\n');
+      try {
+        await this.batchDb.executeQuery(CompiledQuery.raw(text, statements.flatMap((q) => [...q.parameters])));
+      } catch (err) {
+        // MySQL stopped at the statement it refused, inside the transaction: end it (the pool
+        // has this one connection, so this reaches the same session).
+        if (!isConnectionError(err)) await this.batchDb.executeQuery(CompiledQuery.raw('ROLLBACK')).catch(() => undefined);
+        throw err;
+      }
       return;
     }
     for (const query of statements) await this.db.executeQuery(query);
