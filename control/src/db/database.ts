@@ -64,3 +64,26 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Db {
     ...(options.log ? { log: options.log } : {}),
   });
 }
+
+/**
+ * MySQL chose the transaction as a deadlock's victim: it was rolled back whole and can run again
+ * as it is (a lock wait timeout, by contrast, undoes only the statement).
+ */
+export function isDeadlock(err: unknown): boolean {
+  return (err as { code?: string } | undefined)?.code === 'ER_LOCK_DEADLOCK';
+}
+
+/**
+ * Runs `work` in a transaction, and again when MySQL rolls it back as a deadlock's victim (up to
+ * `attempts` runs in all), as MySQL asks ("try restarting transaction"). `work` must do nothing
+ * outside the database that a second run would repeat.
+ */
+export async function inTransaction<T>(db: Db, work: (trx: Transaction<Database>) => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await db.transaction().execute(work);
+    } catch (err) {
+      if (attempt >= attempts || !isDeadlock(err)) throw err;
+    }
+  }
+}

@@ -10,7 +10,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import argon2 from 'argon2';
 import type { FastifyInstance } from 'fastify';
-import type { Executor } from '../../db/database.ts';
+import { inTransaction, type Executor } from '../../db/database.ts';
 import type { Role } from '../../db/schema.ts';
 import { AppError } from '../../lib/errors.ts';
 import { hashSecret, newSecret } from '../../lib/secrets.ts';
@@ -148,8 +148,10 @@ export async function refresh(
   client: ClientInfo,
 ): Promise<IssuedSession> {
   // The row lock makes the check-and-rotate atomic: of two concurrent refreshes with the same
-  // token the second waits, then finds it rotated and is treated as reuse.
-  const result = await app.db.transaction().execute(async (trx): Promise<RefreshResult> => {
+  // token the second waits, then finds it rotated and is treated as reuse. (InnoDB may instead
+  // pick the waiting one as a deadlock's victim, the first's new row being inserted next to the
+  // locked one: it then runs again and finds the token rotated all the same.)
+  const result = await inTransaction(app.db, async (trx): Promise<RefreshResult> => {
     const row = await sessions.findByHashForUpdate(trx, hashSecret(refreshToken));
     if (!row) {
       return {
