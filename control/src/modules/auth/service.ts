@@ -148,9 +148,9 @@ export async function refresh(
   client: ClientInfo,
 ): Promise<IssuedSession> {
   // The row lock makes the check-and-rotate atomic: of two concurrent refreshes with the same
-  // token the second waits, then finds it rotated and is treated as reuse. (InnoDB may instead
-  // pick the waiting one as a deadlock's victim, the first's new row being inserted next to the
-  // locked one: it then runs again and finds the token rotated all the same.)
+  // token the second waits, then finds it rotated and is treated as reuse. (InnoDB sometimes
+  // picks the waiting one as a deadlock's victim instead: it then runs again and finds the
+  // token rotated all the same.)
   const result = await inTransaction(app.db, async (trx): Promise<RefreshResult> => {
     const row = await sessions.findByHashForUpdate(trx, hashSecret(refreshToken));
     if (!row) {

@@ -220,15 +220,12 @@ export class CdrStore {
   }
 
   /**
-   * A batch as few statements: new calls in one INSERT, each call's updates merged into one
+   * Writes as few statements: new calls in one INSERT, each call's updates merged into one
    * UPDATE (later fields win, as they would one after the other), the events in one INSERT, the
-   * agent states in one INSERT. Inserting the calls first keeps the batch's meaning: an update
-   * or event of a call inserted in the same batch finds its row. With `batchDb` they go as one
-   * query, in one transaction; when MySQL refuses a statement the batch is rolled back and the
-   * caller applies it write by write (all idempotent).
+   * agent states in one INSERT. Inserting the calls first keeps the writes' meaning: an update
+   * or event of a call inserted in the same batch finds its row. Every statement is idempotent.
    */
-  private async applyBatch(ops: CdrOp[]): Promise<void> {
-    if (ops.length === 1) return this.apply(ops[0]!);
+  private statements(ops: readonly CdrOp[]): CompiledQuery[] {
     const statements: CompiledQuery[] = [];
     const inserts: NewCallRow[] = [];
     const patches = new Map<string, CallPatch>();
@@ -263,41 +260,33 @@ export class CdrStore {
     if (states.length > 0) {
       statements.push(this.db.insertInto('agentStateLog').values(states).onDuplicateKeyUpdate({ status: sql`status` }).compile());
     }
-    if (this.batchDb && statements.length > 1) {
-      // One transaction: one commit (one redo-log flush) for the batch, and all of it or none.
-      const text = ['START TRANSACTION', ...statements.map((q) => q.sql), 'COMMIT'].join(';\n');
-      try {
-        await this.batchDb.executeQuery(CompiledQuery.raw(text, statements.flatMap((q) => [...q.parameters])));
-      } catch (err) {
-        // MySQL stopped at the statement it refused, inside the transaction: end it (the pool
-        // has this one connection, so this reaches the same session).
-        if (!isConnectionError(err)) await this.batchDb.executeQuery(CompiledQuery.raw('ROLLBACK')).catch(() => undefined);
-        throw err;
-      }
-      return;
-    }
-    for (const query of statements) await this.db.executeQuery(query);
+    return statements;
   }
 
-  private async apply(op: CdrOp): Promise<void> {
-    switch (op.op) {
-      case 'insert':
-        await this.db.insertInto('calls').values(op.row).onDuplicateKeyUpdate({ linkedid: op.row.linkedid }).execute();
-        return;
-      case 'update':
-        if (Object.keys(op.patch).length === 0) return;
-        await this.db.updateTable('calls').set(op.patch).where('linkedid', '=', op.linkedid).execute();
-        return;
-      case 'event':
-        await sql`
-          INSERT INTO call_events (tenant_id, call_id, seq, type, occurred_at, data)
-          SELECT ${op.tenantId}, id, ${op.seq}, ${op.type}, ${op.occurredAt}, ${toJson(op.data)}
-          FROM calls WHERE linkedid = ${op.linkedid}
-          ON DUPLICATE KEY UPDATE type = type`.execute(this.db);
-        return;
-      case 'agent_state':
-        await this.db.insertInto('agentStateLog').values(op.row).onDuplicateKeyUpdate({ status: op.row.status }).execute();
-        return;
+  /**
+   * A batch's statements. With `batchDb` they go as one query, in one transaction (one commit,
+   * one redo-log flush); when MySQL refuses a statement the batch is rolled back whole and the
+   * caller applies it write by write.
+   */
+  private async applyBatch(ops: readonly CdrOp[]): Promise<void> {
+    const statements = this.statements(ops);
+    if (!this.batchDb || statements.length < 2) {
+      for (const query of statements) await this.db.executeQuery(query);
+      return;
     }
+    const text = ['START TRANSACTION', ...statements.map((q) => q.sql), 'COMMIT'].join(';\n');
+    try {
+      await this.batchDb.executeQuery(CompiledQuery.raw(text, statements.flatMap((q) => [...q.parameters])));
+    } catch (err) {
+      // MySQL stopped at the statement it refused, inside the transaction: end it (the pool
+      // has this one connection, so this reaches the same session).
+      if (!isConnectionError(err)) await this.batchDb.executeQuery(CompiledQuery.raw('ROLLBACK')).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** One write on its own (outbox replay, or a refused batch taken apart). */
+  private async apply(op: CdrOp): Promise<void> {
+    for (const query of this.statements([op])) await this.db.executeQuery(query);
   }
 }
